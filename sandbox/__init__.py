@@ -1,0 +1,1 @@
+"""The local stack for `make dev` and the tests. Never deployed."""

@@ -1,0 +1,1 @@
+"""Murmur: an anonymous inbox inside Telegram, paid with Telegram Stars."""

@@ -1,0 +1,78 @@
+"""Settings: the only module that reads the environment. Parsed once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+def _ids(raw: str) -> frozenset[int]:
+    return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Explicit limits on what one request or one person may do."""
+
+    message_chars: int = 1000
+    reply_chars: int = 1000
+    report_chars: int = 300
+    body_bytes: int = 16 * 1024
+    webhook_body_bytes: int = 64 * 1024
+    # Per sender (all inboxes) and per recipient (all senders), fixed windows.
+    sender_per_window: int = 20
+    recipient_per_window: int = 200
+    window_seconds: int = 3600
+    inbox_page: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    users_table: str
+    links_table: str
+    messages_table: str
+    orders_table: str
+    payments_table: str
+    state_table: str
+    # Secrets: either the value (local stack, tests) or the SSM parameter that holds it (AWS).
+    bot_token: str | None = None
+    bot_token_param: str | None = None
+    webhook_secret: str | None = None
+    webhook_secret_param: str | None = None
+    pseudonym_secret: str | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    dynamodb_endpoint: str | None = None
+    region: str = "us-east-1"
+    admin_ids: frozenset[int] = frozenset()
+    bot_username: str = "murmur_bot"
+    webapp_url: str = ""
+    initdata_max_age: int = 86400
+    order_ttl_seconds: int = 3600
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        return cls(
+            users_table=e["USERS_TABLE"],
+            links_table=e["LINKS_TABLE"],
+            messages_table=e["MESSAGES_TABLE"],
+            orders_table=e["ORDERS_TABLE"],
+            payments_table=e["PAYMENTS_TABLE"],
+            state_table=e["STATE_TABLE"],
+            bot_token=e.get("TELEGRAM_BOT_TOKEN") or None,
+            bot_token_param=e.get("TELEGRAM_BOT_TOKEN_PARAM") or None,
+            webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            webhook_secret_param=e.get("TELEGRAM_WEBHOOK_SECRET_PARAM") or None,
+            pseudonym_secret=e.get("MURMUR_PSEUDONYM_SECRET") or None,
+            telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+            dynamodb_endpoint=e.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+            region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
+            admin_ids=_ids(e.get("MURMUR_ADMIN_IDS", "")),
+            bot_username=e.get("MURMUR_BOT_USERNAME") or "murmur_bot",
+            webapp_url=e.get("MURMUR_WEBAPP_URL", ""),
+            initdata_max_age=int(e.get("MURMUR_INITDATA_MAX_AGE", "86400")),
+        )

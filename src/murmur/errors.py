@@ -1,0 +1,77 @@
+"""Domain errors. Each names what went wrong in the product's words; `api.errors` maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class MurmurError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+        self.message = message or (self.__class__.__doc__ or self.code).strip()
+
+
+class UnauthorizedError(MurmurError):
+    """Missing or invalid Telegram initData."""
+
+    code = "unauthorized"
+
+
+class InvalidInputError(MurmurError):
+    """The request is not valid."""
+
+    code = "invalid_input"
+
+
+class NotFoundError(MurmurError):
+    """No such thing, or not yours."""
+
+    code = "not_found"
+
+
+class ForbiddenError(MurmurError):
+    """You may not do that."""
+
+    code = "forbidden"
+
+
+class ConflictError(MurmurError):
+    """That is not possible in the current state."""
+
+    code = "conflict"
+
+
+class RateLimitedError(MurmurError):
+    """Too many requests; try again later."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BannedError(ForbiddenError):
+    """This account is banned."""
+
+    code = "banned"
+
+
+class NotAcceptingMessagesError(ForbiddenError):
+    """This inbox does not accept messages right now."""
+
+    code = "not_accepting"
+
+
+class BlockedError(ForbiddenError):
+    """The recipient does not accept messages from you."""
+
+    code = "blocked"
+
+
+class StorageUnavailableError(MurmurError):
+    """Storage failed; the operation can be retried."""
+
+    code = "storage_unavailable"

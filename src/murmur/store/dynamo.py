@@ -1,0 +1,137 @@
+"""The DynamoDB client, attribute-value codecs and the transaction runner shared by the repositories."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from murmur.errors import ConflictError, MurmurError, StorageUnavailableError
+
+Item = dict[str, Any]
+
+
+def make_client(region: str, endpoint_url: str | None = None) -> Any:
+    """One low-level client per container. Short timeouts: a Lambda must not hang on a slow call."""
+    config = Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"max_attempts": 3, "mode": "standard"},
+        tcp_keepalive=True,
+    )
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+# ----------------------------------------------------------------------- codecs
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def n(value: int | float) -> dict[str, str]:
+    return {"N": str(int(value))}
+
+
+def b(value: bool) -> dict[str, bool]:
+    return {"BOOL": value}
+
+
+def ss_list(values: Iterable[str]) -> dict[str, list[dict[str, str]]]:
+    return {"L": [{"S": v} for v in values]}
+
+
+def str_map(values: Mapping[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    return {"M": {k: {"S": v} for k, v in values.items()}}
+
+
+def get_s(item: Item, name: str, default: str | None = None) -> str | None:
+    value = item.get(name)
+    return value["S"] if value is not None else default
+
+
+def get_n(item: Item, name: str, default: int | None = None) -> int | None:
+    value = item.get(name)
+    return int(value["N"]) if value is not None else default
+
+
+def get_b(item: Item, name: str, default: bool = False) -> bool:
+    value = item.get(name)
+    return bool(value["BOOL"]) if value is not None else default
+
+
+def get_list(item: Item, name: str) -> list[str]:
+    return [v["S"] for v in item.get(name, {"L": []})["L"]]
+
+
+def get_map(item: Item, name: str) -> dict[str, str]:
+    return {k: v["S"] for k, v in item.get(name, {"M": {}})["M"].items()}
+
+
+def query_all(client: Any, **kwargs: Any) -> list[Item]:
+    """Every item of a Query, following LastEvaluatedKey (for erasure and admin work, not request paths)."""
+    items: list[Item] = []
+    while True:
+        page = client.query(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# ----------------------------------------------------------------------- transactions
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One element of TransactWriteItems, with the domain error to raise if its condition fails."""
+
+    request: dict[str, Any]
+    on_condition_failed: Callable[[], MurmurError] | None = None
+
+
+class Transactions:
+    """Runs TransactWriteItems; maps a failed condition to the error of the op that failed."""
+
+    def __init__(self, client: Any, max_conflict_retries: int = 6) -> None:
+        self.client = client
+        self.max_conflict_retries = max_conflict_retries
+
+    def write(self, ops: Sequence[Op], token: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"TransactItems": [op.request for op in ops]}
+        if token:
+            kwargs["ClientRequestToken"] = token
+        for attempt in range(self.max_conflict_retries + 1):
+            try:
+                self.client.transact_write_items(**kwargs)
+                return
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise StorageUnavailableError(f"transaction failed: {error_code(exc)}") from exc
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [r.get("Code", "None") for r in reasons]
+                for op, code in zip(ops, codes, strict=False):
+                    if code == "ConditionalCheckFailed":
+                        if op.on_condition_failed is None:
+                            raise ConflictError("the state changed; nothing was written") from exc
+                        raise op.on_condition_failed() from exc
+                if "TransactionConflict" in codes and attempt < self.max_conflict_retries:
+                    # Another transaction touched the same item (e.g. a busy rate window): back off, retry.
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+                    continue
+                raise StorageUnavailableError(f"transaction cancelled: {codes}") from exc
+            except BotoCoreError as exc:
+                raise StorageUnavailableError("storage unreachable") from exc
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the storage failed", for callers that must answer 5xx."""
+    return (ClientError, BotoCoreError, StorageUnavailableError)

@@ -1,0 +1,47 @@
+"""All repositories over one client: what the composition root hands to the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from murmur.store.dynamo import Transactions
+from murmur.store.links import LinksRepository
+from murmur.store.messages import MessagesRepository
+from murmur.store.orders import OrdersRepository
+from murmur.store.payments import PaymentsRepository
+from murmur.store.state import StateRepository
+from murmur.store.users import UsersRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    users: UsersRepository
+    links: LinksRepository
+    messages: MessagesRepository
+    orders: OrdersRepository
+    payments: PaymentsRepository
+    state: StateRepository
+    tx: Transactions
+
+    @classmethod
+    def over(
+        cls,
+        client: Any,
+        *,
+        users: str,
+        links: str,
+        messages: str,
+        orders: str,
+        payments: str,
+        state: str,
+    ) -> Repositories:
+        return cls(
+            users=UsersRepository(client, users),
+            links=LinksRepository(client, links),
+            messages=MessagesRepository(client, messages),
+            orders=OrdersRepository(client, orders),
+            payments=PaymentsRepository(client, payments),
+            state=StateRepository(client, state),
+            tx=Transactions(client),
+        )

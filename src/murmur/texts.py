@@ -1,0 +1,173 @@
+"""Every sentence Murmur says, in English, Russian and Spanish, chosen from Telegram's language_code."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "ru", "es")
+
+_T: dict[str, dict[str, str]] = {
+    "new_message": {
+        "en": "💌 New anonymous message: “{preview}”",
+        "ru": "💌 Новое анонимное сообщение: «{preview}»",
+        "es": "💌 Nuevo mensaje anónimo: «{preview}»",
+    },
+    "open": {"en": "Open", "ru": "Открыть", "es": "Abrir"},
+    "open_inbox": {"en": "Open my inbox", "ru": "Открыть входящие", "es": "Abrir mi bandeja"},
+    "write": {"en": "Write anonymously", "ru": "Написать анонимно", "es": "Escribir anónimamente"},
+    "reply": {
+        "en": "💬 Reply to your anonymous message “{preview}”:\n\n{text}",
+        "ru": "💬 Ответ на ваше анонимное сообщение «{preview}»:\n\n{text}",
+        "es": "💬 Respuesta a tu mensaje anónimo «{preview}»:\n\n{text}",
+    },
+    "welcome": {
+        "en": "Welcome to Murmur! Share your link and friends can send you anonymous messages:\n{link}",
+        "ru": "Добро пожаловать в Murmur! Поделитесь ссылкой — и друзья смогут писать вам анонимно:\n{link}",
+        "es": "¡Bienvenido a Murmur! Comparte tu enlace y tus amigos podrán escribirte anónimamente:\n{link}",
+    },
+    "write_to": {
+        "en": "Write an anonymous message to {name}.",
+        "ru": "Напишите анонимное сообщение для {name}.",
+        "es": "Escribe un mensaje anónimo para {name}.",
+    },
+    "help": {
+        "en": (
+            "Murmur is an anonymous inbox.\n"
+            "• Share your personal link; anyone who opens it can write to you anonymously.\n"
+            "• Each message shows a free three-word preview; read it in full for 1 ⭐, get a hint about the"
+            " sender for 5 ⭐, or read everything with Plus (15 ⭐ a week) or Pro (50 ⭐ a month).\n"
+            "Commands: /start — your link, /paysupport — payment help, /terms — terms and privacy,"
+            " /deleteme — erase your data."
+        ),
+        "ru": (
+            "Murmur — анонимные входящие.\n"
+            "• Поделитесь личной ссылкой: любой, кто её откроет, сможет написать вам анонимно.\n"
+            "• У каждого сообщения есть бесплатное превью из трёх слов; полный текст — 1 ⭐, подсказка об"
+            " отправителе — 5 ⭐, всё сразу — Plus (15 ⭐ в неделю) или Pro (50 ⭐ в месяц).\n"
+            "Команды: /start — ваша ссылка, /paysupport — помощь с оплатой, /terms — условия и приватность,"
+            " /deleteme — удалить данные."
+        ),
+        "es": (
+            "Murmur es un buzón anónimo.\n"
+            "• Comparte tu enlace personal; cualquiera que lo abra puede escribirte anónimamente.\n"
+            "• Cada mensaje muestra una vista previa gratis de tres palabras; léelo completo por 1 ⭐, obtén"
+            " una pista sobre el remitente por 5 ⭐, o lee todo con Plus (15 ⭐ por semana) o Pro"
+            " (50 ⭐ al mes).\n"
+            "Comandos: /start — tu enlace, /paysupport — ayuda con pagos, /terms — términos y privacidad,"
+            " /deleteme — borrar tus datos."
+        ),
+    },
+    "paysupport": {
+        "en": (
+            "Payment support. Murmur sells digital goods for Telegram Stars: reading a message (1 ⭐), a hint"
+            " (5 ⭐), Plus for 7 days (15 ⭐), Pro monthly (50 ⭐) and gifts. If something you paid for did not"
+            " arrive, or you paid by mistake, reply here with /paysupport and describe it: we answer within 48"
+            " hours and refund to your Stars balance when the purchase was not delivered or not used."
+            " Telegram support cannot help with purchases made in bots."
+        ),
+        "ru": (
+            "Поддержка платежей. Murmur продаёт цифровые товары за Telegram Stars: чтение сообщения (1 ⭐),"
+            " подсказку (5 ⭐), Plus на 7 дней (15 ⭐), Pro на месяц (50 ⭐) и подарки. Если оплаченное не пришло"
+            " или вы заплатили по ошибке, напишите сюда /paysupport и опишите проблему: ответим в течение 48"
+            " часов и вернём звёзды, если покупка не была доставлена или использована. Поддержка Telegram не"
+            " помогает с покупками в ботах."
+        ),
+        "es": (
+            "Soporte de pagos. Murmur vende bienes digitales con Telegram Stars: leer un mensaje (1 ⭐), una"
+            " pista (5 ⭐), Plus por 7 días (15 ⭐), Pro mensual (50 ⭐) y regalos. Si algo que pagaste no llegó"
+            " o pagaste por error, escribe aquí /paysupport y descríbelo: respondemos en 48 horas y"
+            " reembolsamos tus Stars si la compra no se entregó o no se usó. El soporte de Telegram no puede"
+            " ayudar con compras hechas en bots."
+        ),
+    },
+    "terms": {
+        "en": (
+            "Terms and privacy.\n"
+            "Anonymity: the people you write to never learn who you are from Murmur — except the hint clues"
+            " you are shown before you send (your Telegram language, the first letter of your first name,"
+            " whether you have Premium), revealed one by one only if the recipient pays for them. Murmur itself"
+            " does know who sent each message: we need it to stop abuse (blocks, reports, bans) and to deliver"
+            " replies. Your Telegram id, name and username are never shown to the recipient, never sent in"
+            " bot messages to them and never written to our logs.\n"
+            "Payments are in Telegram Stars for digital goods delivered at once; see /paysupport for refunds.\n"
+            "Erase your data at any time with /deleteme or in the app's settings; the payment ledger is kept"
+            " anonymized, as the law requires.\n"
+            "Do not use Murmur to harass anyone: reported messages are reviewed and abusers are banned."
+        ),
+        "ru": (
+            "Условия и приватность.\n"
+            "Анонимность: получатель никогда не узнает от Murmur, кто вы, — кроме подсказок, которые показаны"
+            " вам до отправки (язык Telegram, первая буква имени, есть ли Premium); они открываются по одной,"
+            " только если получатель за них заплатит. Сам Murmur знает отправителя каждого сообщения: это нужно"
+            " для защиты от злоупотреблений (блокировки, жалобы, баны) и доставки ответов. Ваш Telegram id, имя"
+            " и username никогда не показываются получателю, не отправляются ему в сообщениях бота и не пишутся"
+            " в наши логи.\n"
+            "Оплата — в Telegram Stars за цифровые товары, выдаваемые сразу; возвраты — см. /paysupport.\n"
+            "Удалить свои данные можно в любой момент: /deleteme или в настройках приложения; журнал платежей"
+            " хранится обезличенным, как требует закон.\n"
+            "Не используйте Murmur для травли: жалобы рассматриваются, нарушители блокируются."
+        ),
+        "es": (
+            "Términos y privacidad.\n"
+            "Anonimato: las personas a las que escribes nunca sabrán por Murmur quién eres, salvo las pistas"
+            " que ves antes de enviar (tu idioma de Telegram, la inicial de tu nombre, si tienes Premium),"
+            " reveladas una a una solo si el destinatario paga por ellas. Murmur sí sabe quién envió cada"
+            " mensaje: lo necesitamos para frenar abusos (bloqueos, denuncias, baneos) y entregar respuestas."
+            " Tu id de Telegram, nombre y usuario nunca se muestran al destinatario, ni se le envían en mensajes"
+            " del bot, ni se escriben en nuestros registros.\n"
+            "Los pagos son en Telegram Stars por bienes digitales entregados al momento; reembolsos en"
+            " /paysupport.\n"
+            "Borra tus datos cuando quieras con /deleteme o en los ajustes; el registro de pagos se conserva"
+            " anonimizado, como exige la ley.\n"
+            "No uses Murmur para acosar: las denuncias se revisan y los abusadores son baneados."
+        ),
+    },
+    "deleted": {
+        "en": "Your data has been erased.",
+        "ru": "Ваши данные удалены.",
+        "es": "Tus datos han sido borrados.",
+    },
+    "clue_language": {
+        "en": "Their Telegram is set to {value}",
+        "ru": "Язык их Telegram: {value}",
+        "es": "Su Telegram está en {value}",
+    },
+    "clue_initial": {
+        "en": "Their first name starts with “{value}”",
+        "ru": "Их имя начинается на «{value}»",
+        "es": "Su nombre empieza por «{value}»",
+    },
+    "clue_premium_yes": {
+        "en": "They have Telegram Premium",
+        "ru": "У них есть Telegram Premium",
+        "es": "Tiene Telegram Premium",
+    },
+    "clue_premium_no": {
+        "en": "They don't have Telegram Premium",
+        "ru": "У них нет Telegram Premium",
+        "es": "No tiene Telegram Premium",
+    },
+    "report": {
+        "en": "🚩 Report on message {message_id} to user {recipient_id}: {reason}\n\n{text}",
+        "ru": "🚩 Жалоба на сообщение {message_id} пользователю {recipient_id}: {reason}\n\n{text}",
+        "es": "🚩 Denuncia del mensaje {message_id} al usuario {recipient_id}: {reason}\n\n{text}",
+    },
+    "ban_sender": {"en": "Ban sender", "ru": "Забанить отправителя", "es": "Banear remitente"},
+    "block_sender": {"en": "Block for recipient", "ru": "Заблокировать для получателя", "es": "Bloquear"},
+    "dismiss": {"en": "Dismiss", "ru": "Отклонить", "es": "Descartar"},
+}
+
+LANGUAGE_NAMES = {
+    "en": "English", "ru": "Russian", "es": "Spanish", "de": "German", "fr": "French", "it": "Italian",
+    "pt": "Portuguese", "uk": "Ukrainian", "tr": "Turkish", "ar": "Arabic", "fa": "Persian", "id": "Indonesian",
+    "uz": "Uzbek", "kk": "Kazakh", "pl": "Polish", "nl": "Dutch", "hi": "Hindi", "ja": "Japanese", "ko": "Korean",
+    "zh": "Chinese", "be": "Belarusian",
+}  # fmt: skip
+
+
+def lang_of(language_code: str | None) -> str:
+    code = (language_code or "en").split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
+
+
+def text(key: str, language_code: str | None, **values: object) -> str:
+    entry = _T[key]
+    return entry[lang_of(language_code)].format(**values)
