@@ -46,9 +46,7 @@ def table_definitions(path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
     """Logical id -> the table's Properties, for every AWS::DynamoDB::Table in the template."""
     resources = load_template(path)["Resources"]
     return {
-        name: res["Properties"]
-        for name, res in resources.items()
-        if res["Type"] == "AWS::DynamoDB::Table"
+        name: res["Properties"] for name, res in resources.items() if res["Type"] == "AWS::DynamoDB::Table"
     }
 
 

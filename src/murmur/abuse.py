@@ -5,6 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from murmur.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from murmur.clock import Clock
+    from murmur.inbox import Inbox
+    from murmur.models import Message
+    from murmur.notices import Notice
+    from murmur.store.repositories import Repositories
 
 _ADJECTIVES = (
     "Quiet", "Bright", "Gentle", "Swift", "Curious", "Brave", "Calm", "Clever", "Silver", "Golden",
@@ -41,3 +51,48 @@ class Window:
 
     def retry_after(self, now: float) -> int:
         return max(1, self.end - int(now))
+
+
+class Moderation:
+    """Blocks (by pseudonym, per recipient), reports (once per message, to admins) and bans (everywhere)."""
+
+    def __init__(self, repos: Repositories, inbox: Inbox, clock: Clock, admin_ids: frozenset[int]) -> None:
+        self.repos = repos
+        self.inbox = inbox
+        self.clock = clock
+        self.admin_ids = admin_ids
+
+    def block(self, owner_id: int, message_id: str) -> None:
+        """Every later message from this message's sender to this owner is refused."""
+        message = self.inbox.own_message(owner_id, message_id)
+        self.repos.state.block(owner_id, message.pseudonym, int(self.clock.now()))
+
+    def report(self, owner_id: int, message_id: str, reason: str) -> list[Notice]:
+        """Flag the message once and tell every admin; a repeated report tells no one again."""
+        from murmur import notices  # notices -> inbox -> abuse: imported here to keep the cycle open
+        from murmur.inbox import clean_text
+
+        reason = clean_text(reason, 300, "reason") if reason.strip() else ""
+        message = self.inbox.own_message(owner_id, message_id)
+        if not self.repos.messages.mark_reported(owner_id, message_id):
+            return []
+        return [notices.report(admin, "en", message, reason) for admin in sorted(self.admin_ids)]
+
+    def reported_message(self, key: str) -> Message:
+        recipient, _, message_id = key.partition(":")
+        if not recipient.isdigit():
+            raise NotFoundError("no such message")
+        return self.inbox.own_message(int(recipient), message_id)
+
+    def ban_sender_of(self, key: str) -> None:
+        """An admin action from a report: the sender can no longer send, reply or buy."""
+        message = self.reported_message(key)
+        if message.sender_id:
+            self.repos.users.set_flag(message.sender_id, "banned", True)
+
+    def block_for_recipient(self, key: str) -> None:
+        message = self.reported_message(key)
+        self.repos.state.block(message.recipient_id, message.pseudonym, int(self.clock.now()))
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids

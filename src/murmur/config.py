@@ -43,6 +43,7 @@ class Settings:
     webhook_secret: str | None = None
     webhook_secret_param: str | None = None
     pseudonym_secret: str | None = None
+    pseudonym_secret_param: str | None = None
     telegram_api_url: str = DEFAULT_API_URL
     dynamodb_endpoint: str | None = None
     region: str = "us-east-1"
@@ -68,6 +69,7 @@ class Settings:
             webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET") or None,
             webhook_secret_param=e.get("TELEGRAM_WEBHOOK_SECRET_PARAM") or None,
             pseudonym_secret=e.get("MURMUR_PSEUDONYM_SECRET") or None,
+            pseudonym_secret_param=e.get("MURMUR_PSEUDONYM_SECRET_PARAM") or None,
             telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             dynamodb_endpoint=e.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",

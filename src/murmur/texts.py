@@ -150,6 +150,97 @@ _T: dict[str, dict[str, str]] = {
         "ru": "🚩 Жалоба на сообщение {message_id} пользователю {recipient_id}: {reason}\n\n{text}",
         "es": "🚩 Denuncia del mensaje {message_id} al usuario {recipient_id}: {reason}\n\n{text}",
     },
+    "reject_unknown_order": {
+        "en": "This order does not exist. Please try again from the app.",
+        "ru": "Такого заказа нет. Попробуйте ещё раз из приложения.",
+        "es": "Este pedido no existe. Inténtalo de nuevo desde la app.",
+    },
+    "reject_not_yours": {
+        "en": "This invoice belongs to someone else.",
+        "ru": "Этот счёт выставлен другому пользователю.",
+        "es": "Esta factura es de otra persona.",
+    },
+    "reject_not_pending": {
+        "en": "This order was already paid.",
+        "ru": "Этот заказ уже оплачен.",
+        "es": "Este pedido ya está pagado.",
+    },
+    "reject_expired": {
+        "en": "This invoice has expired. Please open it again from the app.",
+        "ru": "Срок счёта истёк. Откройте его заново из приложения.",
+        "es": "Esta factura ha caducado. Ábrela de nuevo desde la app.",
+    },
+    "reject_wrong_currency": {
+        "en": "Only Telegram Stars are accepted.",
+        "ru": "Принимаются только Telegram Stars.",
+        "es": "Solo se aceptan Telegram Stars.",
+    },
+    "reject_wrong_amount": {
+        "en": "The price has changed. Please open the invoice again.",
+        "ru": "Цена изменилась. Откройте счёт заново.",
+        "es": "El precio ha cambiado. Abre la factura de nuevo.",
+    },
+    "reject_target_gone": {
+        "en": "This purchase is no longer available for that message.",
+        "ru": "Эта покупка больше недоступна для этого сообщения.",
+        "es": "Esta compra ya no está disponible para ese mensaje.",
+    },
+    "reject_banned": {
+        "en": "Your account cannot make purchases.",
+        "ru": "Ваш аккаунт не может совершать покупки.",
+        "es": "Tu cuenta no puede hacer compras.",
+    },
+    "paid_unlock": {
+        "en": "✅ Paid {stars} ⭐: the message is unlocked. Open the app to read it.",
+        "ru": "✅ Оплачено {stars} ⭐: сообщение открыто. Откройте приложение, чтобы прочитать его.",
+        "es": "✅ Pagado {stars} ⭐: el mensaje está desbloqueado. Abre la app para leerlo.",
+    },
+    "paid_hint": {
+        "en": "✅ Paid {stars} ⭐: a new hint is revealed. Open the app to see it.",
+        "ru": "✅ Оплачено {stars} ⭐: открыта новая подсказка. Откройте приложение.",
+        "es": "✅ Pagado {stars} ⭐: se reveló una nueva pista. Abre la app para verla.",
+    },
+    "paid_plus_week": {
+        "en": "✅ Paid {stars} ⭐: Murmur Plus is active until {until} (UTC).",
+        "ru": "✅ Оплачено {stars} ⭐: Murmur Plus активен до {until} (UTC).",
+        "es": "✅ Pagado {stars} ⭐: Murmur Plus activo hasta {until} (UTC).",
+    },
+    "paid_pro_month": {
+        "en": "✅ Paid {stars} ⭐: Murmur Pro is active until {until} (UTC) and renews monthly.",
+        "ru": "✅ Оплачено {stars} ⭐: Murmur Pro активен до {until} (UTC) и продлевается ежемесячно.",
+        "es": "✅ Pagado {stars} ⭐: Murmur Pro activo hasta {until} (UTC), se renueva cada mes.",
+    },
+    "paid_renewed": {
+        "en": "🔁 Murmur Pro renewed ({stars} ⭐) until {until} (UTC).",
+        "ru": "🔁 Murmur Pro продлён ({stars} ⭐) до {until} (UTC).",
+        "es": "🔁 Murmur Pro renovado ({stars} ⭐) hasta {until} (UTC).",
+    },
+    "paid_gift": {
+        "en": "✅ Paid {stars} ⭐: your gift is attached to your message.",
+        "ru": "✅ Оплачено {stars} ⭐: ваш подарок прикреплён к сообщению.",
+        "es": "✅ Pagado {stars} ⭐: tu regalo está unido a tu mensaje.",
+    },
+    "paid_flagged": {
+        "en": "We received {stars} ⭐ but could not match it to a purchase. Support will refund it: /paysupport",
+        "ru": "Мы получили {stars} ⭐, но не нашли покупку. Поддержка вернёт звёзды: /paysupport",
+        "es": "Recibimos {stars} ⭐ pero no encontramos la compra. Soporte te lo reembolsará: /paysupport",
+    },
+    "refunded": {
+        "en": "↩️ {stars} ⭐ refunded.",
+        "ru": "↩️ Возвращено {stars} ⭐.",
+        "es": "↩️ Reembolsados {stars} ⭐.",
+    },
+    "plan_expired": {
+        "en": "Your Murmur Plus has ended. Messages show previews again; renew any time in the app.",
+        "ru": "Ваш Murmur Plus закончился. Сообщения снова показывают превью; продлите в приложении.",
+        "es": "Tu Murmur Plus ha terminado. Los mensajes vuelven a mostrar vistas previas; renueva en la app.",
+    },
+    "plan_reminder": {
+        "en": "Your Murmur Plus ends in less than a day ({until} UTC). Renew in the app to keep reading.",
+        "ru": "Ваш Murmur Plus закончится меньше чем через сутки ({until} UTC). Продлите в приложении.",
+        "es": "Tu Murmur Plus termina en menos de un día ({until} UTC). Renueva en la app para seguir leyendo.",
+    },
+    "renew": {"en": "Renew", "ru": "Продлить", "es": "Renovar"},
     "ban_sender": {"en": "Ban sender", "ru": "Забанить отправителя", "es": "Banear remitente"},
     "block_sender": {"en": "Block for recipient", "ru": "Заблокировать для получателя", "es": "Bloquear"},
     "dismiss": {"en": "Dismiss", "ru": "Отклонить", "es": "Descartar"},

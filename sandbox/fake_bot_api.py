@@ -1,0 +1,798 @@
+"""A fake Telegram Bot API over real HTTP on loopback, for the tests and `make dev`.
+
+PTB (or anything else) talks to it exactly as to api.telegram.org: `Bot(token, base_url=fake.base_url)`.
+Every call is checked the way the Bot API checks it (see `sandbox.fake_bot_api_methods`), answered
+with a realistic result or Telegram's error shape, and recorded, so a test asserts what was sent
+and a bad call fails the test instead of failing in production.
+
+It also keeps what the simulator page needs to play the Telegram app: the bot's messages per chat
+(after edits and deletions), invoices behind the links it made, and a Stars ledger that
+`getStarTransactions`, `refundStarPayment` and `editUserStarSubscription` work on.
+
+    with FakeBotApi() as fake:
+        bot = telegram.Bot(fake.token, base_url=fake.base_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import email.parser
+import email.policy
+import json
+import re
+import secrets
+import socket
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.fake_bot_api_methods import (
+    METHODS,
+    BadRequestError,
+    UploadedFile,
+    validate_call,
+    visible_text,
+)
+
+DEFAULT_TOKEN = "123456789:AAFakeSandboxTokenForMurmurLocalDev00"
+MAX_BODY_BYTES = 50 * 1024 * 1024  # the Bot API's upload limit
+_PATH = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?")
+_CHARGE_ALPHABET = string.ascii_letters + string.digits
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake answered: the method's canonical name, the decoded parameters
+    (typed where they passed validation), whether it succeeded, and the JSON it answered."""
+
+    method: str
+    params: JSONDict
+    ok: bool
+    response: JSONDict
+
+
+class ApiError(Exception):
+    """A non-400 failure answered in Telegram's error shape (401, 403, 404, injected ones)."""
+
+    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.retry_after = retry_after
+
+    def response(self) -> JSONDict:
+        body: JSONDict = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+@dataclass
+class _InjectedFailure:
+    error_code: int
+    description: str
+    remaining: int
+    retry_after: int | None
+
+
+@dataclass
+class _Charge:
+    """A Stars payment in the ledger, and what happened to it since."""
+
+    user_id: int
+    amount: int
+    payload: str
+    subscription_period: int | None
+    refunded: bool = False
+    canceled: bool = False
+
+
+class FakeBotApi:
+    """The fake Bot API server and the state behind it; all state sits behind one lock."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "murmur_sandbox_bot",
+        bot_first_name: str = "Murmur",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._token = token
+        self._address = (host, port)
+        self._clock = clock
+        bot_id = token.split(":", 1)[0]
+        self._bot_user: JSONDict = {
+            "id": int(bot_id) if bot_id.isdigit() else 1000,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": True,
+        }
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._reset_state()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> FakeBotApi:
+        """Listen and serve in a daemon thread; returns self for chaining."""
+        if self._server is not None:
+            raise RuntimeError("FakeBotApi is already started")
+        self._server = _Server(self._address, _Handler, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-bot-api",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every socket, keep-alive connections included."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                connection.shutdown(socket.SHUT_RDWR)
+        server.server_close()
+        thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeBotApi:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def token(self) -> str:
+        """The one token this fake accepts."""
+        return self._token
+
+    @property
+    def base_url(self) -> str:
+        """What to hand PTB as `base_url`: it appends the token and "/<method>"."""
+        if self._server is None:
+            raise RuntimeError("FakeBotApi is not started")
+        return f"http://{self._address[0]}:{self._server.server_address[1]}/bot"
+
+    @property
+    def bot_user(self) -> JSONDict:
+        """The bot's User object, as getMe returns it."""
+        return dict(self._bot_user)
+
+    # --- inspection and control for tests and the simulator -------------------------------------
+
+    def calls(self, method: str | None = None, **param_filters: Any) -> list[Call]:
+        """Recorded calls, oldest first, rejected ones included; filter by method name
+        (any case) and by parameter values, e.g. `calls("sendMessage", chat_id=42)`."""
+        wanted = method.lower() if method else None
+        with self._lock:
+            recorded = list(self._calls)
+        return [
+            call
+            for call in recorded
+            if (wanted is None or call.method.lower() == wanted)
+            and all(call.params.get(name, _MISSING) == value for name, value in param_filters.items())
+        ]
+
+    def clear(self) -> None:
+        """Forget recorded calls (state such as messages, invoices and the ledger stays)."""
+        with self._lock:
+            self._calls.clear()
+
+    def reset(self) -> None:
+        """Forget everything: calls, messages, invoices, ledger, webhook, injected failures."""
+        with self._lock:
+            self._reset_state()
+
+    def messages_to(self, chat_id: int | str) -> list[JSONDict]:
+        """The bot's messages in a chat, in order, as Message objects after edits and deletions."""
+        with self._lock:
+            return copy.deepcopy(self._messages.get(chat_id, []))
+
+    def allocate_message_id(self, chat_id: int | str) -> int:
+        """Take the next message id of a chat, for a message the simulated user sends:
+        in Telegram, both sides of a private chat share one sequence."""
+        with self._lock:
+            return self._next_message_id(chat_id)
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int = 500,
+        description: str = "Internal Server Error",
+        times: int = 1,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` fail with this error before any check
+        (with `retry_after`, the answer carries it as Telegram does for 429 flood waits)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._failures[method.lower()] = _InjectedFailure(error_code, description, times, retry_after)
+
+    def blocked_by(self, chat_id: int, *, blocked: bool = True) -> None:
+        """Mark (or unmark) a user who blocked the bot: sending to them answers 403."""
+        with self._lock:
+            if blocked:
+                self._blocked.add(chat_id)
+            else:
+                self._blocked.discard(chat_id)
+
+    def register_user(
+        self, user_id: int, first_name: str, *, username: str | None = None, language_code: str | None = None
+    ) -> JSONDict:
+        """Give a user a name, so getChat and Stars transactions show it; returns the User object."""
+        user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if username:
+            user["username"] = username
+        if language_code:
+            user["language_code"] = language_code
+        with self._lock:
+            self._users[user_id] = user
+        return dict(user)
+
+    def invoice(self, slug: str) -> JSONDict:
+        """The parameters of an invoice made by createInvoiceLink, by slug or by its whole link."""
+        key = slug.rsplit("/", 1)[-1].removeprefix("$")
+        with self._lock:
+            if key not in self._invoices:
+                raise KeyError(f"no invoice with slug {slug!r}")
+            return copy.deepcopy(self._invoices[key])
+
+    def invoice_of_message(self, chat_id: int | str, message_id: int) -> JSONDict:
+        """The parameters of an invoice sent with sendInvoice, by its message."""
+        with self._lock:
+            if (chat_id, message_id) not in self._invoice_messages:
+                raise KeyError(f"no invoice message {message_id} in chat {chat_id}")
+            return copy.deepcopy(self._invoice_messages[(chat_id, message_id)])
+
+    @property
+    def webhook(self) -> JSONDict:
+        """The webhook as last set, secret_token included (which getWebhookInfo never shows)."""
+        with self._lock:
+            return copy.deepcopy(self._webhook)
+
+    def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
+        """The commands set with setMyCommands for a scope and language."""
+        with self._lock:
+            return copy.deepcopy(self._commands.get(_scope_key(scope, language_code), []))
+
+    def record_star_payment(
+        self,
+        user_id: int,
+        amount: int,
+        payload: str,
+        charge_id: str | None = None,
+        subscription_period: int | None = None,
+    ) -> str:
+        """Book a user's Stars payment, as Telegram does when they pay an invoice; returns its
+        telegram_payment_charge_id (a realistic "stx..." one unless given)."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError("amount must be a positive number of Stars")
+        charge_id = charge_id or "stx" + "".join(secrets.choice(_CHARGE_ALPHABET) for _ in range(80))
+        with self._lock:
+            if charge_id in self._charges:
+                raise ValueError(f"charge {charge_id!r} is already recorded")
+            self._charges[charge_id] = _Charge(user_id, amount, payload, subscription_period)
+            source: JSONDict = {
+                "type": "user",
+                "transaction_type": "invoice_payment",
+                "user": self._user(user_id),
+                "invoice_payload": payload,
+            }
+            if subscription_period is not None:
+                source["subscription_period"] = subscription_period
+            self._transactions.append(
+                {"id": charge_id, "amount": amount, "date": self._now(), "source": source}
+            )
+        return charge_id
+
+    def subscription_canceled(self, user_id: int, charge_id: str) -> bool:
+        """Whether editUserStarSubscription last set this user's subscription as canceled."""
+        with self._lock:
+            charge = self._charges.get(charge_id)
+            if charge is None or charge.user_id != user_id:
+                raise KeyError(f"no charge {charge_id!r} of user {user_id}")
+            return charge.canceled
+
+    # --- request handling (called by the HTTP handler) ------------------------------------------
+
+    def handle(self, token: str, method: str, raw: JSONDict) -> tuple[int, JSONDict]:
+        """Answer one Bot API call: HTTP status and JSON body; every call is recorded."""
+        spec = METHODS.get(method.lower())
+        typed: JSONDict = {}
+        status: int
+        with self._lock:
+            try:
+                if token != self._token:
+                    raise ApiError(401, "Unauthorized")
+                if spec is None:
+                    raise ApiError(404, "Not Found: method not found")
+                self._raise_injected_failure(spec.name)
+                validate_call(spec, raw, typed)
+                result = getattr(self, f"_do_{spec.name}")(typed)
+            except BadRequestError as error:
+                status, body = (
+                    HTTPStatus.BAD_REQUEST,
+                    ApiError(400, f"Bad Request: {error.description}").response(),
+                )
+            except ApiError as error:
+                status, body = error.error_code, error.response()
+            else:
+                status, body = HTTPStatus.OK, {"ok": True, "result": result}
+            name = spec.name if spec else method
+            self._calls.append(Call(name, _recordable(typed or dict(raw)), status == HTTPStatus.OK, body))
+        return status, body
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        """Keep the set of open connections, so stop() can close idle keep-alive ones."""
+        with self._lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        self._calls: list[Call] = []
+        self._failures: dict[str, _InjectedFailure] = {}
+        self._blocked: set[int | str] = set()
+        self._users: dict[int, JSONDict] = {}
+        self._messages: dict[int | str, list[JSONDict]] = {}
+        self._last_message_id: dict[int | str, int] = {}
+        self._invoices: dict[str, JSONDict] = {}
+        self._invoice_messages: dict[tuple[int | str, int], JSONDict] = {}
+        self._charges: dict[str, _Charge] = {}
+        self._transactions: list[JSONDict] = []
+        self._webhook: JSONDict = {"url": ""}
+        self._commands: dict[str, list[JSONDict]] = {}
+        self._menu_buttons: dict[int | None, JSONDict] = {}
+        self._bot_texts: dict[tuple[str, str], str] = {}
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _next_message_id(self, chat_id: int | str) -> int:
+        self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
+        return self._last_message_id[chat_id]
+
+    def _user(self, user_id: int) -> JSONDict:
+        default = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        return dict(self._users.get(user_id) or default)
+
+    def _chat(self, chat_id: int | str) -> JSONDict:
+        if isinstance(chat_id, int) and chat_id > 0:
+            user = self._user(chat_id)
+            chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
+            if "username" in user:
+                chat["username"] = user["username"]
+            return chat
+        if isinstance(chat_id, str):
+            return {"id": -1000000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}
+        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+        return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+
+    def _raise_injected_failure(self, method: str) -> None:
+        failure = self._failures.get(method.lower())
+        if failure is None:
+            return
+        failure.remaining -= 1
+        if failure.remaining == 0:
+            del self._failures[method.lower()]
+        raise ApiError(failure.error_code, failure.description, failure.retry_after)
+
+    def _check_reachable(self, chat_id: int | str) -> None:
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def _new_message(self, params: JSONDict, **content: Any) -> JSONDict:
+        chat_id = params["chat_id"]
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat_id),
+            "from": dict(self._bot_user),
+            "date": self._now(),
+            "chat": self._chat(chat_id),
+            **content,
+        }
+        if params.get("reply_markup") is not None:
+            message["reply_markup"] = params["reply_markup"]
+        self._messages.setdefault(chat_id, []).append(message)
+        return message
+
+    def _find_message(self, params: JSONDict, missing: str) -> JSONDict:
+        for message in self._messages.get(params["chat_id"], []):
+            if message["message_id"] == params["message_id"]:
+                return message
+        raise BadRequestError(missing)
+
+    # --- methods: one `_do_<name>` per MethodSpec, called with validated parameters -------------
+
+    def _do_getMe(self, params: JSONDict) -> JSONDict:
+        return dict(self._bot_user)
+
+    def _do_sendMessage(self, params: JSONDict) -> JSONDict:
+        self._check_reachable(params["chat_id"])
+        text, entities = visible_text(params)
+        content: JSONDict = {"text": text}
+        if entities:
+            content["entities"] = entities
+        return copy.deepcopy(self._new_message(params, **content))
+
+    def _do_editMessageText(self, params: JSONDict) -> JSONDict | bool:
+        if params.get("inline_message_id") is not None:
+            return True
+        message = self._find_message(params, "message to edit not found")
+        if "text" not in message:
+            raise BadRequestError("there is no text in the message to edit")
+        text, entities = visible_text(params)
+        markup = params.get("reply_markup")
+        current = (message["text"], message.get("entities", []), message.get("reply_markup"))
+        if (text, entities, markup) == current:
+            raise BadRequestError(
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
+        message["text"] = text
+        _set_optional(message, "entities", entities or None)
+        _set_optional(message, "reply_markup", markup)  # an edit without markup drops the keyboard
+        message["edit_date"] = self._now()
+        return copy.deepcopy(message)
+
+    def _do_editMessageReplyMarkup(self, params: JSONDict) -> JSONDict | bool:
+        if params.get("inline_message_id") is not None:
+            return True
+        message = self._find_message(params, "message to edit not found")
+        if params.get("reply_markup") == message.get("reply_markup"):
+            raise BadRequestError(
+                "message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message"
+            )
+        _set_optional(message, "reply_markup", params.get("reply_markup"))
+        message["edit_date"] = self._now()
+        return copy.deepcopy(message)
+
+    def _do_deleteMessage(self, params: JSONDict) -> bool:
+        message = self._find_message(params, "message to delete not found")
+        self._messages[params["chat_id"]].remove(message)
+        return True
+
+    def _do_answerCallbackQuery(self, params: JSONDict) -> bool:
+        return True
+
+    def _invoice_params(self, params: JSONDict) -> JSONDict:
+        return {
+            key: copy.deepcopy(params.get(key))
+            for key in ("title", "description", "payload", "currency", "prices", "subscription_period")
+        }
+
+    def _do_createInvoiceLink(self, params: JSONDict) -> str:
+        slug = secrets.token_urlsafe(15)
+        self._invoices[slug] = self._invoice_params(params)
+        return f"https://t.me/${slug}"
+
+    def _do_sendInvoice(self, params: JSONDict) -> JSONDict:
+        self._check_reachable(params["chat_id"])
+        invoice = {
+            "title": params["title"],
+            "description": params["description"],
+            "start_parameter": params.get("start_parameter") or "",
+            "currency": params["currency"],
+            "total_amount": sum(price["amount"] for price in params["prices"]),
+        }
+        message = self._new_message(params, invoice=invoice)
+        self._invoice_messages[(params["chat_id"], message["message_id"])] = self._invoice_params(params)
+        return copy.deepcopy(message)
+
+    def _do_answerPreCheckoutQuery(self, params: JSONDict) -> bool:
+        return True
+
+    def _charge_of(self, params: JSONDict) -> _Charge:
+        charge = self._charges.get(params["telegram_payment_charge_id"])
+        if charge is None or charge.user_id != params["user_id"]:
+            raise BadRequestError("CHARGE_NOT_FOUND")
+        return charge
+
+    def _do_refundStarPayment(self, params: JSONDict) -> bool:
+        charge = self._charge_of(params)
+        if charge.refunded:
+            raise BadRequestError("CHARGE_ALREADY_REFUNDED")
+        charge.refunded = True
+        receiver: JSONDict = {
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": self._user(charge.user_id),
+            "invoice_payload": charge.payload,
+        }
+        self._transactions.append(
+            {
+                "id": params["telegram_payment_charge_id"],
+                "amount": charge.amount,
+                "date": self._now(),
+                "receiver": receiver,
+            }
+        )
+        return True
+
+    def _do_getStarTransactions(self, params: JSONDict) -> JSONDict:
+        offset, limit = params.get("offset", 0), params.get("limit", 100)
+        newest_first = list(reversed(self._transactions))
+        return {"transactions": copy.deepcopy(newest_first[offset : offset + limit])}
+
+    def _do_editUserStarSubscription(self, params: JSONDict) -> bool:
+        charge = self._charge_of(params)
+        if charge.subscription_period is None:
+            raise BadRequestError("SUBSCRIPTION_ID_INVALID")
+        charge.canceled = params["is_canceled"]
+        return True
+
+    def _do_setWebhook(self, params: JSONDict) -> bool:
+        if not params["url"]:
+            self._webhook = {"url": ""}
+            return True
+        self._webhook = {
+            "url": params["url"],
+            "has_custom_certificate": isinstance(params.get("certificate"), UploadedFile),
+            "max_connections": params.get("max_connections", 40),
+            "allowed_updates": params.get("allowed_updates"),
+            "ip_address": params.get("ip_address"),
+            "secret_token": params.get("secret_token"),
+        }
+        return True
+
+    def _do_deleteWebhook(self, params: JSONDict) -> bool:
+        self._webhook = {"url": ""}
+        return True
+
+    def _do_getWebhookInfo(self, params: JSONDict) -> JSONDict:
+        info: JSONDict = {
+            "url": self._webhook["url"],
+            "has_custom_certificate": bool(self._webhook.get("has_custom_certificate")),
+            "pending_update_count": 0,
+        }
+        if info["url"]:
+            info["max_connections"] = self._webhook["max_connections"]
+            for key in ("allowed_updates", "ip_address"):
+                if self._webhook.get(key) is not None:
+                    info[key] = copy.deepcopy(self._webhook[key])
+        return info
+
+    def _do_setChatMenuButton(self, params: JSONDict) -> bool:
+        self._menu_buttons[params.get("chat_id")] = params.get("menu_button") or {"type": "default"}
+        return True
+
+    def _do_getChatMenuButton(self, params: JSONDict) -> JSONDict:
+        chat_button = self._menu_buttons.get(params.get("chat_id"))
+        return copy.deepcopy(chat_button or self._menu_buttons.get(None) or {"type": "commands"})
+
+    def _do_setMyCommands(self, params: JSONDict) -> bool:
+        self._commands[_scope_key(params.get("scope"), params.get("language_code", ""))] = params["commands"]
+        return True
+
+    def _do_getMyCommands(self, params: JSONDict) -> list[JSONDict]:
+        key = _scope_key(params.get("scope"), params.get("language_code", ""))
+        return copy.deepcopy(self._commands.get(key, []))
+
+    def _do_deleteMyCommands(self, params: JSONDict) -> bool:
+        self._commands.pop(_scope_key(params.get("scope"), params.get("language_code", "")), None)
+        return True
+
+    def _set_bot_text(self, field: str, params: JSONDict) -> bool:
+        self._bot_texts[(field, params.get("language_code") or "")] = params.get(field) or ""
+        return True
+
+    def _get_bot_text(self, field: str, params: JSONDict) -> JSONDict:
+        language = params.get("language_code") or ""
+        value = self._bot_texts.get((field, language)) or self._bot_texts.get((field, ""), "")
+        if field == "name" and not value:
+            value = self._bot_user["first_name"]
+        return {field: value}
+
+    def _do_setMyDescription(self, params: JSONDict) -> bool:
+        return self._set_bot_text("description", params)
+
+    def _do_getMyDescription(self, params: JSONDict) -> JSONDict:
+        return self._get_bot_text("description", params)
+
+    def _do_setMyShortDescription(self, params: JSONDict) -> bool:
+        return self._set_bot_text("short_description", params)
+
+    def _do_getMyShortDescription(self, params: JSONDict) -> JSONDict:
+        return self._get_bot_text("short_description", params)
+
+    def _do_setMyName(self, params: JSONDict) -> bool:
+        return self._set_bot_text("name", params)
+
+    def _do_getMyName(self, params: JSONDict) -> JSONDict:
+        return self._get_bot_text("name", params)
+
+    def _do_sendChatAction(self, params: JSONDict) -> bool:
+        self._check_reachable(params["chat_id"])
+        return True
+
+    def _do_getChat(self, params: JSONDict) -> JSONDict:
+        chat = self._chat(params["chat_id"])
+        # The fields ChatFullInfo always carries.
+        chat.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": True,
+                "limited_gifts": True,
+                "unique_gifts": True,
+                "premium_subscription": True,
+                "gifts_from_channels": True,
+            },
+        )
+        return chat
+
+
+_MISSING = object()
+
+
+def _set_optional(target: JSONDict, key: str, value: Any) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def _scope_key(scope: JSONDict | None, language_code: str) -> str:
+    return json.dumps([scope or {"type": "default"}, language_code or ""], sort_keys=True)
+
+
+def _recordable(params: JSONDict) -> JSONDict:
+    """Parameters as recorded: uploaded files become a short description, not their bytes."""
+    return {
+        name: {"filename": value.filename, "size": len(value.data)}
+        if isinstance(value, UploadedFile)
+        else value
+        for name, value in params.items()
+    }
+
+
+# --- HTTP ------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that knows its FakeBotApi; handler threads are daemons."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: FakeBotApi
+    ) -> None:
+        super().__init__(address, handler)
+        self.api = api
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns an HTTP request into a `FakeBotApi.handle` call, like the Bot API's front end."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
+    server: _Server
+    timeout = 60  # an idle keep-alive connection is closed after this
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.api.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.api.track(self.connection, open_=False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the recorded calls are the log."""
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        match = _PATH.fullmatch(url.path)
+        try:
+            body = self._read_body()
+        except ApiError as error:
+            self._answer(error.error_code, error.response())
+            return
+        if match is None:
+            self._answer(HTTPStatus.NOT_FOUND, ApiError(404, "Not Found").response())
+            return
+        try:
+            params: JSONDict = dict(parse_qsl(url.query, keep_blank_values=True))
+            params.update(self._decode_body(body))
+        except BadRequestError as error:
+            self._answer(
+                HTTPStatus.BAD_REQUEST, ApiError(400, f"Bad Request: {error.description}").response()
+            )
+            return
+        status, answer = self.server.api.handle(match["token"], match["method"], params)
+        self._answer(status, answer)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            raise ApiError(413, "Request Entity Too Large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _decode_body(self, body: bytes) -> JSONDict:
+        if not body:
+            return {}
+        content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if content_type == "application/json":
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                raise BadRequestError("can't parse JSON encoded request body") from None
+            if not isinstance(decoded, dict):
+                raise BadRequestError("JSON encoded request body must be an object")
+            return decoded
+        if content_type == "multipart/form-data":
+            return _decode_multipart(self.headers["Content-Type"], body)
+        # Telegram reads any other body as a urlencoded form, as curl -d sends it.
+        return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+    def _answer(self, status: int, body: JSONDict) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def _decode_multipart(content_type: str, body: bytes) -> JSONDict:
+    """Form fields as strings and file parts as UploadedFile, keyed by part name."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise BadRequestError("can't parse multipart/form-data request body")
+    fields: JSONDict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            data = b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[name] = UploadedFile(filename, part.get_content_type(), data)
+        else:
+            fields[name] = data.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return fields

@@ -1,0 +1,566 @@
+"""The whole Murmur stack in one process on loopback: the backbone of `make dev` and the functional tests.
+
+moto's server plays DynamoDB (tables from the template), `FakeBotApi` plays the Bot API, the
+`HttpApiEmulator` plays API Gateway, and this class plays the Telegram app: it sends the updates a
+user's taps would cause and drives the Stars payment sheet (pre-checkout, then successful_payment).
+The handlers are the real `functions/*/app.py`, configured only through the environment.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from sandbox.fake_bot_api import FakeBotApi
+from sandbox.http_api import HttpApiEmulator
+from sandbox.initdata_signer import sign_init_data
+from sandbox.lambda_runtime import REGION, LambdaFunction, function_configs, load_handler
+from sandbox.tables import TEMPLATE, create_tables, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+
+SANDBOX_BOT_TOKEN = "123456789:SANDBOX-token-not-secret"
+SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret-not-secret"
+SANDBOX_PSEUDONYM_SECRET = "sandbox-pseudonym-secret-not-secret"
+SANDBOX_BOT_USERNAME = "murmur_sandbox_bot"
+
+# Telegram `User` objects, as the Bot API sends them in updates.
+DEMO_USERS: tuple[dict[str, Any], ...] = (
+    {"id": 1001, "is_bot": False, "first_name": "Alice", "username": "alice", "language_code": "en"},
+    {"id": 1002, "is_bot": False, "first_name": "Bob", "username": "bob_b", "language_code": "en"},
+    {"id": 1003, "is_bot": False, "first_name": "Carla", "last_name": "Ruiz", "language_code": "es"},
+    {
+        "id": 1004,
+        "is_bot": False,
+        "first_name": "Dmitri",
+        "username": "dmitri",
+        "language_code": "ru",
+        "is_premium": True,
+    },
+)
+
+# Variables that would make boto3 ignore the sandbox's dummy credentials.
+_SHADOWING_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+UserRef = int | Mapping[str, Any]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox was used wrongly (unknown user, not started, a function without a clock...)."""
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """An HTTP answer from the emulated API Gateway."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LoadedFunction:
+    """A template function running in this process: its module (for the clock) and its container."""
+
+    logical_id: str
+    module: ModuleType
+    container: LambdaFunction
+    event_types: frozenset[str] = field(default_factory=frozenset)
+
+
+def demo_user(user: UserRef) -> dict[str, Any]:
+    """A demo user by Telegram id, or the given user dict (copied)."""
+    if isinstance(user, Mapping):
+        if not isinstance(user.get("id"), int):
+            raise SandboxError(f"a Telegram user needs an integer id: {user!r}")
+        return dict(user)
+    for candidate in DEMO_USERS:
+        if candidate["id"] == user:
+            return dict(candidate)
+    raise SandboxError(f"no demo user with id {user!r}; known: {[u['id'] for u in DEMO_USERS]}")
+
+
+def _private_chat(user: Mapping[str, Any]) -> dict[str, Any]:
+    chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    chat.update({k: user[k] for k in ("last_name", "username") if k in user})
+    return chat
+
+
+class LocalStack:
+    """`with LocalStack() as stack:`; everything listens on 127.0.0.1, on ephemeral ports by default."""
+
+    def __init__(
+        self,
+        *,
+        functions_dir: Path = FUNCTIONS_DIR,
+        template_path: Path = TEMPLATE,
+        host: str = "127.0.0.1",
+        moto_port: int = 0,
+        bot_api_port: int = 0,
+        webapp_url: str = "http://127.0.0.1:8080/",
+        precheckout_timeout: float = 10.0,
+    ) -> None:
+        self.functions_dir = functions_dir
+        self.template_path = template_path
+        self.host = host
+        self.bot_token = SANDBOX_BOT_TOKEN
+        self.webhook_secret = SANDBOX_WEBHOOK_SECRET
+        self.webapp_url = webapp_url
+        # Telegram gives the bot 10 s to answer a pre-checkout query.
+        self.precheckout_timeout = precheckout_timeout
+        self.table_prefix = f"sbx{uuid.uuid4().hex[:8]}-"
+        self.env: dict[str, str] = {}
+        self.tables: dict[str, str] = {}
+        self.functions: dict[str, LoadedFunction] = {}
+        self._moto_port = moto_port
+        self._bot_api_port = bot_api_port
+        self._moto: ThreadedMotoServer | None = None
+        self._bot_api: FakeBotApi | None = None
+        self._emulator: HttpApiEmulator | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._saved_sys_path: list[str] | None = None
+        self._ids_lock = threading.Lock()
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start moto and the fake Bot API, create the tables, set the environment, import the handlers."""
+        if self._moto is not None:
+            raise SandboxError("this LocalStack is already started")
+        try:
+            self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
+            self._moto.start()
+            self._bot_api = FakeBotApi(
+                self.bot_token,
+                bot_username=SANDBOX_BOT_USERNAME,
+                host=self.host,
+                port=self._bot_api_port,
+                clock=self.now,
+            )
+            self._bot_api.start()
+            for user in DEMO_USERS:
+                self._bot_api.register_user(
+                    user["id"],
+                    user["first_name"],
+                    username=user.get("username"),
+                    language_code=user.get("language_code"),
+                )
+            self.tables = self._create_tables()
+            self.env = self._environment()
+            self._apply_environment()
+            self._load_functions()
+            self._emulator = HttpApiEmulator(
+                self.template_path,
+                {f.logical_id: f.container for f in self.functions.values() if "HttpApi" in f.event_types},
+                clock=self.now,
+            )
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Shut everything down and put the process environment back; safe to call twice."""
+        for function in self.functions.values():
+            # Optional hook: a function may close what it holds (event loop, HTTP client).
+            shutdown = getattr(function.module, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+            sys.modules.pop(function.module.__name__, None)
+        self.functions = {}
+        self._emulator = None
+        if self._saved_sys_path is not None:
+            sys.path[:] = self._saved_sys_path
+            self._saved_sys_path = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        if self._bot_api is not None:
+            self._bot_api.stop()
+            self._bot_api = None
+        if self._moto is not None:
+            moto, self._moto = self._moto, None
+            moto.stop()
+            # ThreadedMotoServer.stop() leaves the listening socket open.
+            server = getattr(moto, "_server", None)
+            if server is not None:
+                server.server_close()
+
+    def _create_tables(self) -> dict[str, str]:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=self.dynamodb_endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        try:
+            return create_tables(client, self.table_prefix, self.template_path)
+        finally:
+            client.close()
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            name: str(value)
+            for name, value in (
+                ((load_template(self.template_path).get("Globals") or {}).get("Function") or {})
+                .get("Environment", {})
+                .get("Variables", {})
+                .items()
+            )
+            if isinstance(value, (str, int)) and not name.endswith("_PARAM")
+        }
+        env.update(self.tables)
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": self.bot_token,
+                "TELEGRAM_WEBHOOK_SECRET": self.webhook_secret,
+                "TELEGRAM_API_URL": self.bot_api.base_url,
+                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "MURMUR_ADMIN_IDS": str(DEMO_USERS[0]["id"]),
+                "MURMUR_BOT_USERNAME": SANDBOX_BOT_USERNAME,
+                "MURMUR_WEBAPP_URL": self.webapp_url,
+                "MURMUR_PSEUDONYM_SECRET": SANDBOX_PSEUDONYM_SECRET,
+                # No X-Ray daemon here.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        return env
+
+    def _apply_environment(self) -> None:
+        for name in (*self.env, *_SHADOWING_ENV):
+            self._saved_env.setdefault(name, os.environ.get(name))
+        for name in _SHADOWING_ENV:
+            os.environ.pop(name, None)
+        os.environ.update(self.env)
+
+    def _load_functions(self) -> None:
+        self._saved_sys_path = list(sys.path)
+        for logical_id, config in function_configs(self.template_path).items():
+            loaded = load_handler(self.functions_dir / config.code_dir_name, config.handler)
+            self.functions[logical_id] = LoadedFunction(
+                logical_id=logical_id,
+                module=loaded.module,
+                container=LambdaFunction.from_config(config, loaded.handler),
+                event_types=config.event_types,
+            )
+
+    # ------------------------------------------------------------------ what is running
+
+    @property
+    def bot_api(self) -> FakeBotApi:
+        if self._bot_api is None:
+            raise SandboxError("the LocalStack is not started")
+        return self._bot_api
+
+    @property
+    def emulator(self) -> HttpApiEmulator:
+        if self._emulator is None:
+            raise SandboxError("the LocalStack is not started")
+        return self._emulator
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        if self._moto is None:
+            raise SandboxError("the LocalStack is not started")
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def dynamodb_client(self) -> Any:
+        """A boto3 DynamoDB client on moto, for tests that look at the tables (close it when done)."""
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.dynamodb_endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    # ------------------------------------------------------------------ time
+
+    def _clocks(self) -> Iterator[Any]:
+        seen: set[int] = set()
+        for function in self.functions.values():
+            clock = getattr(function.module, "clock", None)
+            if clock is None or not callable(getattr(clock, "advance", None)):
+                raise SandboxError(f"{function.logical_id} has no module-level `clock` with advance()")
+            if id(clock) not in seen:  # functions may share one clock object
+                seen.add(id(clock))
+                yield clock
+
+    def now(self) -> float:
+        """The functions' time (moved by advance_clock), in epoch seconds."""
+        for clock in self._clocks():
+            return float(clock.now())
+        return time.time()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move every function's clock forward; returns the new time."""
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not 0 <= seconds < 10 * 365 * 86400
+        ):
+            raise SandboxError(f"advance by 0 to 10 years of seconds, got {seconds!r}")
+        for clock in list(self._clocks()):
+            clock.advance(float(seconds))
+        return self.now()
+
+    # ------------------------------------------------------------------ the Mini App's side
+
+    def init_data(self, user: UserRef, *, start_param: str | None = None) -> str:
+        """initData as Telegram would hand it to the Mini App opened by `user` now."""
+        web_app_user = {**demo_user(user), "allows_write_to_pm": True}
+        web_app_user.pop("is_bot", None)
+        return sign_init_data(
+            self.bot_token,
+            web_app_user,
+            auth_date=int(self.now()),
+            start_param=start_param,
+            query_id=f"AAH{uuid.uuid4().hex[:20]}",
+            extra={"chat_type": "private", "chat_instance": str(4_000_000_000 + demo_user(user)["id"])},
+        )
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: UserRef | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        start_param: str | None = None,
+    ) -> ApiResponse:
+        """Call the HTTP API as the Mini App does, with `Authorization: tma <initData>` for `user`."""
+        sent: dict[str, str] = {"Host": "127.0.0.1", "User-Agent": "murmur-sandbox"}
+        body = b""
+        if json is not None:
+            body = _json_bytes(json)
+            sent["Content-Type"] = "application/json"
+        if user is not None:
+            sent["Authorization"] = f"tma {self.init_data(user, start_param=start_param)}"
+        sent.update(headers or {})
+        status, out_headers, out_body = self.emulator.invoke(method, path, sent, body)
+        return ApiResponse(status, out_headers, out_body)
+
+    # ------------------------------------------------------------------ Telegram's side
+
+    def _next(self, counter: Iterator[int]) -> int:
+        with self._ids_lock:
+            return next(counter)
+
+    def webhook(self, update: Mapping[str, Any]) -> ApiResponse:
+        """Deliver an update as Telegram does: POST /webhook with the secret token header.
+
+        A method in the webhook's JSON answer is executed against the Bot API, as Telegram does.
+        """
+        status, headers, body = self.emulator.invoke(
+            "POST",
+            "/webhook",
+            {
+                "Host": "127.0.0.1",
+                "Content-Type": "application/json",
+                "User-Agent": "TelegramBot (like TwitterBot)",
+                "X-Telegram-Bot-Api-Secret-Token": self.webhook_secret,
+            },
+            _json_bytes(update),
+        )
+        response = ApiResponse(status, headers, body)
+        if 200 <= response.status < 300 and response.body:
+            self._run_webhook_reply(response)
+        return response
+
+    def _run_webhook_reply(self, response: ApiResponse) -> None:
+        try:
+            reply = response.json()
+        except ValueError:
+            return
+        if not isinstance(reply, dict) or not isinstance(reply.get("method"), str):
+            return
+        params = {k: v for k, v in reply.items() if k != "method"}
+        request = urllib.request.Request(
+            f"{self.bot_api.base_url}{self.bot_token}/{reply['method']}",
+            data=_json_bytes(params),
+            headers={"Content-Type": "application/json"},
+        )
+        # Telegram ignores the result of a webhook reply; so do we (an error is recorded by the fake).
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                answer.read()
+        except OSError:
+            pass
+
+    def _message(self, user: Mapping[str, Any], **content: Any) -> dict[str, Any]:
+        return {
+            # Both sides of a private chat share one sequence of message ids.
+            "message_id": self.bot_api.allocate_message_id(user["id"]),
+            "from": dict(user),
+            "chat": _private_chat(user),
+            "date": int(self.now()),
+            **content,
+        }
+
+    def send_text(self, user: UserRef, text: str) -> ApiResponse:
+        """The user types `text` in the bot's chat (a leading /command gets its bot_command entity)."""
+        sender = demo_user(user)
+        if not isinstance(text, str) or not text:
+            raise SandboxError("text must be a non-empty string")
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self.webhook(
+            {"update_id": self._next(self._update_ids), "message": self._message(sender, **content)}
+        )
+
+    def press_button(self, user: UserRef, message: Mapping[str, Any], callback_data: str) -> ApiResponse:
+        """The user taps an inline button carrying `callback_data` under the bot's `message`."""
+        presser = demo_user(user)
+        if "message_id" not in message or "chat" not in message:
+            raise SandboxError("press_button needs the bot's message (with message_id and chat)")
+        query = {
+            "id": str(8_000_000_000 + self._next(self._query_ids)),
+            "from": presser,
+            "message": dict(message),
+            "chat_instance": str(4_000_000_000 + presser["id"]),
+            "data": callback_data,
+        }
+        return self.webhook({"update_id": self._next(self._update_ids), "callback_query": query})
+
+    def run_cron(self, event: Any = None) -> Any:
+        """Invoke every scheduled function once (EventBridge Scheduler sends `{}` unless told otherwise)."""
+        results = [
+            function.container.invoke({} if event is None else event)
+            for function in self.functions.values()
+            if event_types_scheduled(function.event_types)
+        ]
+        if not results:
+            raise SandboxError("the template has no scheduled function")
+        return results[0] if len(results) == 1 else results
+
+    def pay_invoice(self, user: UserRef, slug: str, *, confirm: bool = True) -> dict[str, Any]:
+        """Pay an invoice link in Stars as the Telegram app does.
+
+        Sends `pre_checkout_query`, waits for the bot's answer, and only if it said ok records the
+        payment in the fake Bot API and sends the `successful_payment` message. `confirm=False` is the
+        user closing the sheet. The returned `update` can be re-delivered to test idempotency.
+        """
+        payer = demo_user(user)
+        invoice = self.bot_api.invoice(slug)
+        if not confirm:
+            return {"status": "cancelled", "slug": slug}
+        total = sum(int(price["amount"]) for price in invoice["prices"])
+        query_id = str(9_000_000_000 + self._next(self._query_ids))
+        self.webhook(
+            {
+                "update_id": self._next(self._update_ids),
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": payer,
+                    "currency": invoice["currency"],
+                    "total_amount": total,
+                    "invoice_payload": invoice["payload"],
+                },
+            }
+        )
+        answer = self._precheckout_answer(query_id)
+        if answer is None:
+            return {
+                "status": "failed",
+                "slug": slug,
+                "error_message": "the bot did not answer the pre-checkout query",
+            }
+        if answer.get("ok") is not True:
+            return {"status": "failed", "slug": slug, "error_message": str(answer.get("error_message", ""))}
+        period = invoice.get("subscription_period")
+        charge_id = self.bot_api.record_star_payment(
+            payer["id"], total, invoice["payload"], subscription_period=period
+        )
+        payment: dict[str, Any] = {
+            "currency": invoice["currency"],
+            "total_amount": total,
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
+        if period:
+            payment.update(
+                subscription_expiration_date=int(self.now()) + int(period),
+                is_recurring=True,
+                is_first_recurring=True,
+            )
+        update = {
+            "update_id": self._next(self._update_ids),
+            "message": self._message(payer, successful_payment=payment),
+        }
+        delivered = self.webhook(update)
+        return {
+            "status": "paid",
+            "slug": slug,
+            "charge_id": charge_id,
+            "total_amount": total,
+            "invoice_payload": invoice["payload"],
+            "webhook_status": delivered.status,
+            "update": update,
+        }
+
+    def _precheckout_answer(self, query_id: str) -> dict[str, Any] | None:
+        """The bot's answerPreCheckoutQuery parameters for `query_id`, waiting at most the deadline."""
+        deadline = time.monotonic() + self.precheckout_timeout
+        while True:
+            answers = [
+                call
+                for call in self.bot_api.calls("answerPreCheckoutQuery", pre_checkout_query_id=query_id)
+                if call.ok
+            ]
+            if answers:
+                return dict(answers[0].params)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+
+def event_types_scheduled(event_types: frozenset[str]) -> bool:
+    return bool(event_types & {"Schedule", "ScheduleV2"})
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()

@@ -1,0 +1,168 @@
+"""JSON endpoints under /sandbox/ that let the simulator page play the Telegram app.
+
+Each endpoint is one `LocalStack` method; this module only parses and checks the request and
+shapes the answer. Bad input is a 4xx with `{"error": {"code", "message"}}`, as in the real API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from sandbox.http_api import HttpResponse
+from sandbox.local_stack import DEMO_USERS, LocalStack, SandboxError, demo_user
+
+PREFIX = "/sandbox/"
+MAX_BODY_BYTES = 64 * 1024
+
+
+class SimulatorInputError(ValueError):
+    """The simulator page sent a request this API cannot serve."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def _reply(status: int, payload: Any) -> HttpResponse:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    return status, [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")], body
+
+
+class SimulatorApi:
+    """Serves `/sandbox/*` for one running `LocalStack`."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self._routes: dict[tuple[str, str], Callable[[dict[str, list[str]], dict[str, Any]], Any]] = {
+            ("GET", "users"): self._users,
+            ("GET", "initdata"): self._initdata,
+            ("GET", "chat"): self._chat,
+            ("GET", "clock"): self._clock,
+            ("POST", "clock"): self._advance_clock,
+            ("POST", "send"): self._send,
+            ("POST", "press"): self._press,
+            ("POST", "pay"): self._pay,
+            ("POST", "cron"): self._cron,
+        }
+
+    def handle(self, method: str, target: str, body: bytes = b"") -> HttpResponse:
+        """Answer one request; `target` is the path with its query string."""
+        path, _, query = target.partition("?")
+        name = path[len(PREFIX) :].strip("/") if path.startswith(PREFIX) else None
+        route = self._routes.get((method.upper(), name or ""))
+        if route is None:
+            known = {n for _, n in self._routes}
+            if name in known:
+                return _reply(405, {"error": {"code": "method_not_allowed", "message": f"{method} {path}"}})
+            return _reply(404, {"error": {"code": "not_found", "message": f"no sandbox endpoint {path}"}})
+        try:
+            return _reply(200, route(parse_qs(query, keep_blank_values=True), self._json_body(method, body)))
+        except SimulatorInputError as exc:
+            return _reply(exc.status, {"error": {"code": exc.code, "message": str(exc)}})
+        except SandboxError as exc:
+            return _reply(400, {"error": {"code": "bad_request", "message": str(exc)}})
+
+    @staticmethod
+    def _json_body(method: str, body: bytes) -> dict[str, Any]:
+        if method.upper() != "POST" or not body:
+            return {}
+        if len(body) > MAX_BODY_BYTES:
+            raise SimulatorInputError("request body too large", status=413, code="too_large")
+        try:
+            value = json.loads(body)
+        except ValueError as exc:
+            raise SimulatorInputError(f"body is not JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise SimulatorInputError("body must be a JSON object")
+        return value
+
+    # ------------------------------------------------------------------ endpoints
+
+    def _users(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        return {"users": [dict(u) for u in DEMO_USERS], "admin_ids": [DEMO_USERS[0]["id"]]}
+
+    def _initdata(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        user = demo_user(_user_id(_query_one(query, "user")))
+        start_param = _query_one(query, "start_param", required=False) or None
+        return {"user": user, "init_data": self.stack.init_data(user, start_param=start_param)}
+
+    def _chat(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        user = demo_user(_user_id(_query_one(query, "user")))
+        return {"user": user, "messages": self.stack.bot_api.messages_to(user["id"])}
+
+    def _clock(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        return {"now": self.stack.now()}
+
+    def _advance_clock(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        seconds = body.get("advance_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise SimulatorInputError("advance_seconds must be a number")
+        return {"now": self.stack.advance_clock(seconds)}
+
+    def _send(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        user = demo_user(_user_id(body.get("user")))
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > 4096:
+            raise SimulatorInputError("text must be 1 to 4096 characters")
+        return {"webhook_status": self.stack.send_text(user, text).status}
+
+    def _press(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        user = demo_user(_user_id(body.get("user")))
+        message_id = body.get("message_id")
+        data = body.get("callback_data")
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise SimulatorInputError("message_id must be an integer")
+        if not isinstance(data, str) or not data:
+            raise SimulatorInputError("callback_data must be a non-empty string")
+        message = next(
+            (m for m in self.stack.bot_api.messages_to(user["id"]) if m.get("message_id") == message_id), None
+        )
+        if message is None:
+            raise SimulatorInputError(
+                f"the bot sent no message {message_id} to {user['id']}", status=404, code="not_found"
+            )
+        return {"webhook_status": self.stack.press_button(user, message, data).status}
+
+    def _pay(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        user = demo_user(_user_id(body.get("user")))
+        slug = body.get("slug")
+        if not isinstance(slug, str) or not slug:
+            raise SimulatorInputError("slug must be a non-empty string")
+        confirm = body.get("confirm", True)
+        if not isinstance(confirm, bool):
+            raise SimulatorInputError("confirm must be true or false")
+        try:
+            outcome = self.stack.pay_invoice(user, slug, confirm=confirm)
+        except KeyError as exc:
+            raise SimulatorInputError(f"no invoice {slug!r}", status=404, code="not_found") from exc
+        outcome.pop("update", None)
+        return outcome
+
+    def _cron(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        return {"result": self.stack.run_cron()}
+
+
+def _query_one(query: Mapping[str, list[str]], name: str, *, required: bool = True) -> str:
+    values = query.get(name) or []
+    if len(values) > 1:
+        raise SimulatorInputError(f"give {name} once")
+    if not values:
+        if required:
+            raise SimulatorInputError(f"missing query parameter {name}")
+        return ""
+    return values[0]
+
+
+def _user_id(value: Any) -> int:
+    """A demo user's id from JSON (int) or a query string (digits)."""
+    if isinstance(value, bool):
+        raise SimulatorInputError("user must be a Telegram user id")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise SimulatorInputError("user must be a Telegram user id")

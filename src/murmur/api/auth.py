@@ -1,0 +1,22 @@
+"""Authorization: `tma <initData>` on every /api route but the public ones, checked before routing."""
+
+from __future__ import annotations
+
+from murmur.errors import UnauthorizedError
+from murmur.models import Person
+from murmur.telegram.initdata import InitData, validate
+
+PUBLIC_PATHS = frozenset({"/api/openapi.json", "/api/catalog"})
+
+
+def authenticate(headers: dict[str, str], *, bot_token: str, now: float, max_age: int) -> InitData:
+    header = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "tma" or not raw:
+        raise UnauthorizedError("send Authorization: tma <initData>")
+    return validate(raw.strip(), bot_token=bot_token, now=now, max_age=max_age)
+
+
+def person_of(init: InitData) -> Person:
+    u = init.user
+    return Person(u.id, u.first_name, u.language_code, u.is_premium)

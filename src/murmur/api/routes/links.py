@@ -1,0 +1,61 @@
+"""Personal links: the send page and sending an anonymous message (optionally with a gift)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from murmur import catalog, notices
+from murmur.api.auth import person_of
+from murmur.api.routes.orders import invoice_out
+from murmur.api.schemas import LINK_CODE, LinkPageOut, SendMessageIn, SentOut
+from murmur.composition import Services
+from murmur.inbox import clues_of, describe_clue
+
+log = logging.getLogger(__name__)
+Code = Annotated[str, Path(pattern=LINK_CODE, description="a personal link code")]
+
+
+def build(services: Services) -> APIGatewayHttpRouter:
+    router = APIGatewayHttpRouter()
+
+    @router.get("/api/links/<code>", summary="Who a link belongs to, and what a hint may reveal about me")
+    def get_link(code: Code) -> LinkPageOut:
+        init = router.context["init"]
+        owner = services.inbox.link_owner(code)
+        me = person_of(init)
+        accepting = services.repos.users.get(owner.user_id)
+        return LinkPageOut(
+            code=code,
+            display_name=owner.first_name,
+            accepts_messages=bool(accepting and accepting.accepts_messages and not accepting.banned),
+            is_self=owner.user_id == me.id,
+            hint_ladder=[describe_clue(c, me.language_code) for c in clues_of(me)],
+            gifts={kind: p.stars for kind, p in catalog.GIFTS.items() if kind},
+        )
+
+    @router.post("/api/links/<code>/messages", summary="Send an anonymous message")
+    def send(code: Code, body: SendMessageIn) -> Response[SentOut]:
+        init = router.context["init"]
+        sender = person_of(init)
+        message, owner = services.inbox.send(sender, code, body.text, body.show_nickname)
+        notice = notices.new_message(services.settings.webapp_url, owner.user_id, owner.language_code, message)
+        try:
+            services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+        except Exception as exc:  # the message is stored; a failed notification must not lose it
+            log.warning("new-message notification failed: %s", type(exc).__name__)
+        gift_invoice = None
+        if body.gift:
+            order = services.orders.create(sender, f"gift_{body.gift}", message.message_id, owner.user_id)
+            gift_invoice = invoice_out(order)
+        return Response(
+            status_code=201,
+            content_type="application/json",
+            body=SentOut(message_id=message.message_id, gift_invoice=gift_invoice),
+        )
+
+    return router

@@ -1,0 +1,64 @@
+"""The signed-in user: profile, settings, erasure."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from murmur import texts
+from murmur.api.auth import person_of
+from murmur.api.schemas import DoneOut, LinkOut, MeOut, PlanOut, SettingsIn
+from murmur.composition import Services
+from murmur.inbox import Profile
+from murmur.privacy import erase_user
+from murmur.telegram import links
+
+
+def me_out(profile: Profile, services: Services) -> MeOut:
+    user, settings = profile.user, services.settings
+    url = links.personal_link(settings.bot_username, user.link_code)
+    return MeOut(
+        id=user.user_id,
+        first_name=user.first_name,
+        language=user.language_code,
+        is_admin=user.user_id in settings.admin_ids,
+        accepts_messages=user.accepts_messages,
+        link=LinkOut(
+            code=user.link_code,
+            url=url,
+            referral_url=links.referral_link(settings.bot_username, user.link_code),
+            share_url=links.share_url(url, texts.text("write", user.language_code)),
+        ),
+        plan=PlanOut(
+            kind=user.plan.value,  # type: ignore[arg-type]
+            active=user.plan_active(services.clock.now()),
+            expires_at=user.plan_expires_at,
+            cancelled=user.pro_cancelled,
+        ),
+        received=profile.received,
+        unread=profile.unread,
+        referrals=user.referrals,
+    )
+
+
+def build(services: Services) -> APIGatewayHttpRouter:
+    router = APIGatewayHttpRouter()
+
+    @router.get("/api/me", summary="My profile, personal link, plan and counts")
+    def get_me() -> MeOut:
+        init = router.context["init"]
+        return me_out(services.inbox.profile(person_of(init), init.start_param), services)
+
+    @router.patch("/api/me", summary="Change my settings")
+    def patch_me(body: SettingsIn) -> MeOut:
+        init = router.context["init"]
+        person = person_of(init)
+        services.inbox.ensure_user(person)
+        services.inbox.set_accepting(person.id, body.accepts_messages)
+        return me_out(services.inbox.profile(person), services)
+
+    @router.delete("/api/me", summary="Erase my data")
+    def delete_me() -> DoneOut:
+        erase_user(services.repos, router.context["init"].user.id)
+        return DoneOut(ok=True)
+
+    return router

@@ -1,0 +1,56 @@
+"""Buying: orders priced from the catalog, their status, and the Pro subscription's cancel / resume."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from murmur.api.auth import person_of
+from murmur.api.routes.me import me_out
+from murmur.api.schemas import InvoiceOut, MeOut, OrderIn, OrderStatusOut
+from murmur.composition import Services
+from murmur.orders import PaidOrder
+
+OrderId = Annotated[str, Path(pattern=r"^o_[A-Za-z0-9_-]{24}$", description="an order id")]
+
+
+def invoice_out(paid: PaidOrder) -> InvoiceOut:
+    return InvoiceOut(
+        order_id=paid.order.order_id,
+        product=paid.order.product,
+        amount=paid.order.amount,
+        currency="XTR",
+        invoice_link=paid.invoice_link,
+    )
+
+
+def build(services: Services) -> APIGatewayHttpRouter:
+    router = APIGatewayHttpRouter()
+
+    @router.post("/api/orders", summary="Create an order and its Stars invoice link (for WebApp.openInvoice)")
+    def create(body: OrderIn) -> Response[InvoiceOut]:
+        buyer = person_of(router.context["init"])
+        paid = services.orders.create(buyer, body.product, body.message_id)
+        return Response(status_code=201, content_type="application/json", body=invoice_out(paid))
+
+    @router.get("/api/orders/<order_id>", summary="An order's status (paid only after successful_payment)")
+    def status(order_id: OrderId) -> OrderStatusOut:
+        order = services.orders.status(router.context["init"].user.id, order_id)
+        return OrderStatusOut(order_id=order.order_id, product=order.product, status=order.status.value)  # type: ignore[arg-type]
+
+    @router.post("/api/plan/pro/cancel", summary="Stop renewing Pro (it stays active until its end)")
+    def cancel() -> MeOut:
+        person = person_of(router.context["init"])
+        services.orders.set_pro_cancelled(person.id, True)
+        return me_out(services.inbox.profile(person), services)
+
+    @router.post("/api/plan/pro/resume", summary="Renew Pro again")
+    def resume() -> MeOut:
+        person = person_of(router.context["init"])
+        services.orders.set_pro_cancelled(person.id, False)
+        return me_out(services.inbox.profile(person), services)
+
+    return router

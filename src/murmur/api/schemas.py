@@ -1,0 +1,140 @@
+"""Request and response bodies: strict, closed pydantic models; the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MESSAGE_ID = r"^\d{13}[0-9a-f]{8}$"
+LINK_CODE = r"^[A-Za-z0-9]{12}$"
+GiftKind = Literal["heart", "fire", "crown"]
+ProductId = Literal["unlock", "hint", "plus_week", "pro_month", "gift_heart", "gift_fire", "gift_crown"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# ------------------------------------------------------------------ requests
+class SendMessageIn(Strict):
+    text: str = Field(min_length=1, max_length=1000)
+    gift: GiftKind | None = None
+    show_nickname: bool = False
+
+
+class SettingsIn(Strict):
+    accepts_messages: bool
+
+
+class ReplyIn(Strict):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class ReportIn(Strict):
+    reason: str = Field(default="", max_length=300)
+
+
+class OrderIn(Strict):
+    product: ProductId
+    message_id: str | None = Field(default=None, pattern=MESSAGE_ID)
+
+
+# ------------------------------------------------------------------ responses
+class ErrorBody(Strict):
+    code: str
+    message: str
+
+
+class ErrorOut(Strict):
+    error: ErrorBody
+
+
+class LinkOut(Strict):
+    code: str
+    url: str
+    referral_url: str
+    share_url: str
+
+
+class PlanOut(Strict):
+    kind: Literal["free", "plus", "pro"]
+    active: bool
+    expires_at: int | None
+    cancelled: bool
+
+
+class MeOut(Strict):
+    id: int
+    first_name: str
+    language: str
+    is_admin: bool
+    accepts_messages: bool
+    link: LinkOut
+    plan: PlanOut
+    received: int
+    unread: int
+    referrals: int
+
+
+class LinkPageOut(Strict):
+    code: str
+    display_name: str
+    accepts_messages: bool
+    is_self: bool
+    hint_ladder: list[str]
+    gifts: dict[str, int]
+
+
+class MessageOut(Strict):
+    id: str
+    preview: str
+    text: str | None
+    locked: bool
+    unread: bool
+    created_at: int
+    gifts: list[str]
+    hints: list[str]
+    hints_left: int
+    nickname: str | None
+
+
+class InboxOut(Strict):
+    messages: list[MessageOut]
+    next_cursor: str | None
+
+
+class InvoiceOut(Strict):
+    order_id: str
+    product: str
+    amount: int
+    currency: Literal["XTR"]
+    invoice_link: str
+
+
+class SentOut(Strict):
+    message_id: str
+    gift_invoice: InvoiceOut | None
+
+
+class OrderStatusOut(Strict):
+    order_id: str
+    product: str
+    status: Literal["pending", "paid", "refunded"]
+
+
+class ProductOut(Strict):
+    id: str
+    stars: int
+    title: str
+    description: str
+    payer: Literal["owner", "sender"]
+    subscription: bool
+
+
+class CatalogOut(Strict):
+    products: list[ProductOut]
+
+
+class DoneOut(Strict):
+    ok: bool

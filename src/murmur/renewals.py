@@ -1,0 +1,106 @@
+"""The cron's plan work: expire Plus passes that are due, and remind a day before. Reads only what is due
+(the sparse day-bucketed indexes), bounded per run, resumable (a cursor day per index), idempotent (each
+write is conditional on the expiry it saw, so two runs at once notify once)."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from dataclasses import dataclass, field
+
+from murmur import notices, plans, texts
+from murmur.clock import Clock
+from murmur.errors import MurmurError
+from murmur.models import PlanKind
+from murmur.store.repositories import Repositories
+from murmur.telegram.gateway import Button
+from murmur.store.users import EXPIRY_INDEX, REMIND_INDEX, day_bucket
+
+FIRST_RUN_LOOKBACK_DAYS = 8
+
+
+@dataclass(slots=True)
+class RunReport:
+    expired: int = 0
+    reminded: int = 0
+    index_items_read: int = 0
+    queries: int = 0
+    complete: bool = True
+    notices: list[notices.Notice] = field(default_factory=list)
+
+
+def _day_start(day: str) -> int:
+    return calendar.timegm(time.strptime(day, "%Y-%m-%d"))
+
+
+def _days(cursor: str | None, now: float) -> list[str]:
+    """The day buckets from the cursor (or a first-run lookback) to today, oldest first."""
+    t = _day_start(cursor) if cursor else now - FIRST_RUN_LOOKBACK_DAYS * 86400
+    days: list[str] = []
+    while day_bucket(t) <= day_bucket(now) and len(days) < 400:
+        days.append(day_bucket(t))
+        t += 86400
+    return days
+
+
+class Renewals:
+    def __init__(self, repos: Repositories, clock: Clock, webapp_url: str, budget: int = 200) -> None:
+        self.repos = repos
+        self.clock = clock
+        self.webapp_url = webapp_url
+        self.budget = budget  # users handled per run and per index, at most
+
+    def run(self) -> RunReport:
+        report = RunReport()
+        self._sweep(EXPIRY_INDEX, report, self._expire_one)
+        self._sweep(REMIND_INDEX, report, self._remind_one)
+        return report
+
+    def _sweep(self, index: str, report: RunReport, act: object) -> None:
+        now = int(self.clock.now())
+        cursor_name = f"sweep#{index}"
+        today = day_bucket(now)
+        handled = 0
+        for day in _days(self.repos.state.cursor(cursor_name), now):
+            start = None
+            while True:
+                ids, start = self.repos.users.due(index, day, now, min(100, self.budget - handled) or 1, start)
+                report.queries += 1
+                report.index_items_read += len(ids)
+                for user_id in ids:
+                    act(user_id, now, report)  # type: ignore[operator]
+                    handled += 1
+                if not start or handled >= self.budget:
+                    break
+            if handled >= self.budget:
+                report.complete = False
+                return
+            if day < today:
+                self.repos.state.set_cursor(cursor_name, day_bucket(_day_start(day) + 86400))
+
+    def _expire_one(self, user_id: int, now: int, report: RunReport) -> None:
+        user = self.repos.users.get(user_id, consistent=True)
+        if user is None or user.plan_expires_at is None or user.plan_expires_at > now:
+            return  # renewed or erased meanwhile: the index entry is stale
+        try:
+            self.repos.tx.write([plans.expire(self.repos.users, user)])
+        except MurmurError:
+            return  # someone else expired or renewed it first
+        report.expired += 1
+        if user.plan is PlanKind.PLUS:
+            report.notices.append(self._renew_notice(user_id, user.language_code, "plan_expired"))
+
+    def _remind_one(self, user_id: int, now: int, report: RunReport) -> None:
+        user = self.repos.users.get(user_id, consistent=True)
+        if user is None or user.plan is not PlanKind.PLUS or not user.plan_expires_at:
+            return
+        remind_at = user.plan_expires_at - plans.REMIND_BEFORE
+        if remind_at > now or not self.repos.users.clear_reminder(user_id, remind_at):
+            return
+        report.reminded += 1
+        until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(user.plan_expires_at))
+        report.notices.append(self._renew_notice(user_id, user.language_code, "plan_reminder", until=until))
+
+    def _renew_notice(self, user_id: int, language: str, key: str, **values: object) -> notices.Notice:
+        renew = Button(texts.text("renew", language), web_app_url=notices.app_url(self.webapp_url, "/plans"))
+        return notices.Notice(user_id, texts.text(key, language, **values), [[renew]])

@@ -1,0 +1,1 @@
+"""Everything that speaks Telegram: initData checks, the bot, deep links."""

@@ -1,0 +1,260 @@
+"""The bot: one PTB Application per container, with module-level callbacks registered in one place.
+
+Callbacks are thin: each calls one domain function through the Services in `bot_data` and says the result.
+A callback that fails on storage re-raises; the webhook turns that into a 5xx so Telegram retries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
+
+from murmur import notices, texts
+from murmur.catalog import PRODUCTS
+from murmur.errors import MurmurError
+from murmur.inbox import CODE_RE
+from murmur.models import Person
+from murmur.orders import Outcome, SuccessfulPayment
+from murmur.privacy import erase_user
+from murmur.telegram import links
+from murmur.telegram.gateway import keyboard
+
+if TYPE_CHECKING:
+    from murmur.composition import Services
+
+log = logging.getLogger(__name__)
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    services: Services = context.bot_data["services"]
+    return services
+
+
+def _person(update: Update) -> Person:
+    u = update.effective_user
+    assert u is not None
+    return Person(u.id, u.first_name, u.language_code, bool(u.is_premium))
+
+
+async def _say(context: ContextTypes.DEFAULT_TYPE, notice: notices.Notice) -> None:
+    await context.bot.send_message(notice.chat_id, notice.text, reply_markup=keyboard(notice.buttons))
+
+
+def _utc(epoch: int | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(epoch or 0))
+
+
+# ---------------------------------------------------------------------- commands
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start [code | ref_<code> | _tgr_...]: register, then show my link or the send page of a code."""
+    services = _services(context)
+    person = _person(update)
+    param = context.args[0] if context.args else None
+    user = services.inbox.ensure_user(person, param)
+    webapp = services.settings.webapp_url
+    if param and CODE_RE.match(param):
+        try:
+            owner = services.inbox.link_owner(param)
+        except MurmurError:
+            owner = None
+        if owner and owner.user_id != person.id:
+            await _say(context, notices.write_to(webapp, person.id, user.language_code, owner.first_name, param))
+            return
+    link = links.personal_link(services.settings.bot_username, user.link_code)
+    await _say(context, notices.welcome(webapp, person.id, user.language_code, link))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what Murmur is and what it costs."""
+    assert update.effective_message
+    await update.effective_message.reply_text(texts.text("help", _person(update).language_code))
+
+
+async def paysupport(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/paysupport: required by Telegram for digital goods."""
+    assert update.effective_message
+    await update.effective_message.reply_text(texts.text("paysupport", _person(update).language_code))
+
+
+async def terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/terms: terms, the anonymity model, refunds."""
+    assert update.effective_message
+    await update.effective_message.reply_text(texts.text("terms", _person(update).language_code))
+
+
+async def deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/deleteme: erase my data."""
+    assert update.effective_message
+    erase_user(_services(context).repos, _person(update).id)
+    await update.effective_message.reply_text(texts.text("deleted", _person(update).language_code))
+
+
+async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/refund <charge id> (admins): give the Stars back and revoke what was bought."""
+    services = _services(context)
+    message = update.effective_message
+    assert message
+    if not services.moderation.is_admin(_person(update).id):
+        return
+    if not context.args:
+        await message.reply_text("Usage: /refund <telegram_payment_charge_id>")
+        return
+    try:
+        result = services.orders.refund(context.args[0][:200], call_telegram=True)
+    except MurmurError as exc:
+        await message.reply_text(f"Not refunded: {exc.message}")
+        return
+    if result.outcome is Outcome.DUPLICATE:
+        await message.reply_text("Already refunded.")
+        return
+    revoked = ", ".join(result.revoked) or "nothing to revoke"
+    await message.reply_text(f"Refunded {result.payment.amount if result.payment else 0} ⭐ ({revoked}).")
+
+
+async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ban <user id> and /unban <user id> (admins)."""
+    services = _services(context)
+    message = update.effective_message
+    assert message and message.text
+    if not services.moderation.is_admin(_person(update).id):
+        return
+    if not context.args or not context.args[0].isdigit():
+        await message.reply_text("Usage: /ban <user id> or /unban <user id>")
+        return
+    banned = message.text.startswith("/ban")
+    services.repos.users.set_flag(int(context.args[0]), "banned", banned)
+    await message.reply_text("Banned." if banned else "Unbanned.")
+
+
+async def report_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's button under a report: ban the sender, block them for the recipient, or dismiss."""
+    query = update.callback_query
+    assert query and query.data
+    services = _services(context)
+    if not services.moderation.is_admin(query.from_user.id):
+        await query.answer("Admins only.", show_alert=True)
+        return
+    action, _, key = query.data.partition(":")
+    try:
+        if action == "ban":
+            services.moderation.ban_sender_of(key)
+        elif action == "blk":
+            services.moderation.block_for_recipient(key)
+    except MurmurError as exc:
+        await query.answer(exc.message, show_alert=True)
+        return
+    done = {"ban": "Sender banned.", "blk": "Blocked for the recipient.", "ok": "Dismissed."}.get(action, "?")
+    await query.answer(done)
+    await query.edit_message_reply_markup(None)
+
+
+# ---------------------------------------------------------------------- payments
+async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Accept only a pending, unexpired order of this payer with the right currency, amount and target."""
+    query = update.pre_checkout_query
+    assert query
+    services = _services(context)
+    user = services.repos.users.get(query.from_user.id)
+    if user is not None and user.banned:
+        reason = "banned"
+    else:
+        rejection = services.orders.pre_checkout(
+            query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+        )
+        reason = rejection.value if rejection else ""
+    if not reason:
+        await query.answer(ok=True)
+        return
+    log.info("pre-checkout rejected: %s", reason)
+    await query.answer(ok=False, error_message=texts.text(f"reject_{reason}", query.from_user.language_code))
+
+
+async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Fulfil exactly once, then confirm to the buyer. Storage errors propagate (5xx, Telegram retries)."""
+    message = update.effective_message
+    assert message and message.successful_payment and message.from_user
+    sp = message.successful_payment
+    services = _services(context)
+    expiration = sp.subscription_expiration_date
+    result = services.orders.fulfil(
+        SuccessfulPayment(
+            payer_id=message.from_user.id,
+            currency=sp.currency,
+            total_amount=sp.total_amount,
+            payload=sp.invoice_payload,
+            charge_id=sp.telegram_payment_charge_id,
+            is_recurring=bool(sp.is_recurring),
+            is_first_recurring=bool(sp.is_first_recurring),
+            subscription_expiration_date=int(expiration.timestamp()) if expiration else None,
+        )
+    )
+    if result.outcome is Outcome.DUPLICATE:
+        return
+    lang = message.from_user.language_code
+    if result.outcome is Outcome.FLAGGED:
+        key = "paid_flagged"
+    elif result.outcome is Outcome.RENEWED:
+        key = "paid_renewed"
+    elif result.product in PRODUCTS and PRODUCTS[result.product].gift:
+        key = "paid_gift"
+    else:
+        key = f"paid_{result.product}"
+    await message.reply_text(texts.text(key, lang, stars=sp.total_amount, until=_utc(result.plan_expires_at)))
+
+
+async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram refunded a payment (e.g. by support): revoke what was bought, once."""
+    message = update.effective_message
+    assert message and message.refunded_payment
+    rp = message.refunded_payment
+    try:
+        result = _services(context).orders.refund(rp.telegram_payment_charge_id, call_telegram=False)
+    except MurmurError as exc:
+        log.warning("refunded_payment not applied: %s", exc.code)
+        return
+    if result.outcome is not Outcome.DUPLICATE and message.from_user:
+        await message.reply_text(texts.text("refunded", message.from_user.language_code, stars=rp.total_amount))
+
+
+async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The user blocked or restarted the bot. Nothing to store: a blocked user's notifications fail softly."""
+    log.info("my_chat_member: %s", update.my_chat_member.new_chat_member.status if update.my_chat_member else "?")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remember the failure so the webhook answers 5xx (and Telegram retries the update)."""
+    failures: list[BaseException] | None = context.bot_data.get("failures")
+    if failures is not None and context.error is not None:
+        failures.append(context.error)
+
+
+def build_application(services: Services, token: str, base_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Every handler, registered in one place. `updater(None)`: updates come from the webhook Lambda."""
+    app = Application.builder().token(token).base_url(base_url).updater(None).build()
+    app.bot_data["services"] = services
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("paysupport", paysupport))
+    app.add_handler(CommandHandler("terms", terms))
+    app.add_handler(CommandHandler("deleteme", deleteme))
+    app.add_handler(CommandHandler("refund", refund))
+    app.add_handler(CommandHandler(["ban", "unban"], ban))
+    app.add_handler(CallbackQueryHandler(report_action, pattern=r"^(ban|blk|ok):"))
+    app.add_handler(PreCheckoutQueryHandler(pre_checkout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
+    app.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, refunded_payment))
+    app.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(on_error)
+    return app

@@ -1,0 +1,18 @@
+"""t.me links: the personal link opens the Mini App straight on the send page."""
+
+from __future__ import annotations
+
+
+def personal_link(bot_username: str, code: str) -> str:
+    """Opens the bot's main Mini App with `start_param` = the code (Telegram's `startapp`)."""
+    return f"https://t.me/{bot_username}?startapp={code}"
+
+
+def referral_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start=ref_{code}"
+
+
+def share_url(link: str, text: str) -> str:
+    from urllib.parse import quote
+
+    return f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}"

@@ -1,0 +1,101 @@
+"""POST /webhook: secret check, size limit, update de-duplication, then PTB processes the update.
+
+One event loop for the container's life: PTB's HTTP client is bound to it, so it is never closed between
+warm invocations (asyncio.run would close it)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from murmur.errors import StorageUnavailableError
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from murmur.composition import Services
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+DEDUPE_SECONDS = 2 * 86400  # Telegram gives up on an update well within a day
+
+
+def _reply(status: int, message: str = "") -> dict[str, Any]:
+    body = json.dumps({"error": {"code": str(status), "message": message}}) if message else ""
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Failures where Telegram's retry can help: storage, or the Bot API being unreachable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from telegram.error import NetworkError
+
+    return isinstance(exc, StorageUnavailableError | ClientError | BotoCoreError | NetworkError)
+
+
+class Webhook:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.loop = asyncio.new_event_loop()
+        self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    def application(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        if self._app is None:
+            from murmur.telegram.bot import build_application
+
+            app = build_application(self.services, self.services.bot_token, self.services.settings.telegram_api_url)
+            self.loop.run_until_complete(app.initialize())
+            self._app = app
+        return self._app
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        given = headers.get(SECRET_HEADER)
+        if not given:
+            return _reply(401, "missing secret token")
+        if not hmac.compare_digest(given.encode(), self.services.webhook_secret.encode()):
+            return _reply(403, "wrong secret token")
+        body = event.get("body") or ""
+        if len(body) > self.services.settings.limits.webhook_body_bytes:
+            return _reply(413, "update too large")
+        if event.get("isBase64Encoded"):
+            import base64
+
+            body = base64.b64decode(body).decode("utf-8", "replace")
+        try:
+            data = json.loads(body)
+            update_id = int(data["update_id"])
+        except (ValueError, KeyError, TypeError):
+            return _reply(400, "not a Telegram update")
+        key = f"update#{update_id}"
+        now = int(self.services.clock.now())
+        if not self.services.repos.state.claim(key, now + DEDUPE_SECONDS):
+            return _reply(200)  # redelivered: its effects already happened
+        return self._process(data, key)
+
+    def _process(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        from telegram import Update
+
+        app = self.application()
+        failures: list[BaseException] = []
+        app.bot_data["failures"] = failures
+        try:
+            self.loop.run_until_complete(app.process_update(Update.de_json(data, app.bot)))
+        finally:
+            app.bot_data["failures"] = None
+        if not failures:
+            return _reply(200)
+        if any(_retryable(f) for f in failures):
+            log.warning("update failed, asking Telegram to retry: %s", type(failures[0]).__name__)
+            self.services.repos.state.release(key)
+            return _reply(500, "temporary failure")
+        log.error("update failed: %s", type(failures[0]).__name__, exc_info=failures[0])
+        return _reply(200)
+
+    def shutdown(self) -> None:
+        if self._app is not None:
+            self.loop.run_until_complete(self._app.shutdown())
+        self.loop.close()

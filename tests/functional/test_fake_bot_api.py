@@ -1,0 +1,466 @@
+"""The fake Bot API, driven over HTTP by real python-telegram-bot and by plain urllib.
+
+PTB sends urlencoded forms (multipart when a file is attached); urllib covers JSON bodies and the
+query string. Each bad call below is one the real Bot API rejects, so the fake must reject it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import telegram
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, MenuButtonWebApp, WebAppInfo
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+
+from sandbox.fake_bot_api import FakeBotApi
+
+T = TypeVar("T")
+USER = 4242
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as api:
+        yield api
+
+
+def with_bot(
+    fake: FakeBotApi, scenario: Callable[[telegram.Bot], Awaitable[T]], token: str | None = None
+) -> T:
+    """Run `scenario` with a PTB Bot pointed at the fake, in a loop of its own."""
+
+    async def main() -> T:
+        async with telegram.Bot(token or fake.token, base_url=fake.base_url) as bot:
+            return await scenario(bot)
+
+    return asyncio.run(main())
+
+
+def post_json(fake: FakeBotApi, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST a JSON body with urllib, as a client other than PTB would."""
+    request = urllib.request.Request(
+        f"{fake.base_url}{fake.token}/{method}",
+        data=json.dumps(params).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.load(error)
+
+
+def xtr_invoice(**overrides: Any) -> dict[str, Any]:
+    """Arguments of a valid Stars invoice, as our orders create them."""
+    return {
+        "title": "Unlock message",
+        "description": "Read the whole anonymous message",
+        "payload": "order-01J0000000000000000000000",
+        "currency": "XTR",
+        "prices": [LabeledPrice("Unlock", 1)],
+        **overrides,
+    }
+
+
+def test_send_message_answers_a_message_and_records_the_call(fake: FakeBotApi) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Read", callback_data="read:1")]])
+
+    async def scenario(bot: telegram.Bot) -> list[telegram.Message]:
+        first = await bot.send_message(USER, "<b>New</b> message", parse_mode="HTML", reply_markup=keyboard)
+        second = await bot.send_message(USER, "second")
+        other_chat = await bot.send_message(USER + 1, "elsewhere")
+        return [first, second, other_chat]
+
+    first, second, other_chat = with_bot(fake, scenario)
+
+    assert (first.message_id, second.message_id, other_chat.message_id) == (1, 2, 1)
+    assert first.text == "New message"
+    assert first.entities[0].type == "bold"
+    assert first.chat.id == USER and first.chat.type == "private"
+    assert first.from_user is not None and first.from_user.is_bot
+    assert first.reply_markup == keyboard
+    (call,) = fake.calls("sendMessage", chat_id=USER, text="<b>New</b> message")
+    assert call.ok
+    assert call.params["reply_markup"] == {"inline_keyboard": [[{"text": "Read", "callback_data": "read:1"}]]}
+    assert [m["text"] for m in fake.messages_to(USER)] == ["New message", "second"]
+    assert fake.calls("getMe")[0].response["result"]["username"] == fake.bot_user["username"]
+
+
+def test_edits_and_deletions_show_in_the_chat(fake: FakeBotApi) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Open", url="https://example.com")]])
+
+    async def scenario(bot: telegram.Bot) -> None:
+        kept = await bot.send_message(USER, "kept", reply_markup=keyboard)
+        gone = await bot.send_message(USER, "gone")
+        await bot.edit_message_text("kept, edited", USER, kept.message_id, reply_markup=keyboard)
+        await bot.delete_message(USER, gone.message_id)
+        await bot.edit_message_reply_markup(USER, kept.message_id)  # no markup: the keyboard goes
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+            await bot.edit_message_text("kept, edited", USER, kept.message_id)
+        with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+            await bot.delete_message(USER, gone.message_id)
+
+    with_bot(fake, scenario)
+
+    (message,) = fake.messages_to(USER)
+    assert message["text"] == "kept, edited"
+    assert "reply_markup" not in message
+    assert "edit_date" in message
+
+
+@pytest.mark.parametrize(
+    ("bad_call", "reason"),
+    [
+        pytest.param(
+            lambda bot: bot.create_invoice_link(**xtr_invoice(provider_token="284685063:TEST:abc")),
+            "STARS_INVOICE_INVALID",
+            id="xtr-with-provider-token",
+        ),
+        pytest.param(
+            lambda bot: bot.create_invoice_link(
+                **xtr_invoice(prices=[LabeledPrice("a", 1), LabeledPrice("b", 1)])
+            ),
+            "STARS_INVOICE_INVALID",
+            id="xtr-with-two-prices",
+        ),
+        pytest.param(
+            lambda bot: bot.send_invoice(USER, **xtr_invoice(prices=[LabeledPrice("free", 0)])),
+            "STARS_INVOICE_INVALID",
+            id="xtr-zero-amount",
+        ),
+        pytest.param(
+            lambda bot: bot.create_invoice_link(**xtr_invoice(payload="é" * 64 + "x")),
+            "INVOICE_PAYLOAD_INVALID",
+            id="payload-129-bytes",
+        ),
+        pytest.param(
+            lambda bot: bot.create_invoice_link(**xtr_invoice(title="t" * 33)),
+            "INVOICE_TITLE_INVALID",
+            id="title-33-chars",
+        ),
+        pytest.param(
+            lambda bot: bot.create_invoice_link(**xtr_invoice(subscription_period=604800)),
+            "SUBSCRIPTION_PERIOD_INVALID",
+            id="weekly-subscription",
+        ),
+        pytest.param(
+            lambda bot: bot.create_invoice_link(
+                **xtr_invoice(prices=[LabeledPrice("Pro", 10001)], subscription_period=2592000)
+            ),
+            "SUBSCRIPTION_PRICE_INVALID",
+            id="subscription-over-10000-stars",
+        ),
+        pytest.param(
+            lambda bot: bot.send_message(
+                USER,
+                "hi",
+                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]]),
+            ),
+            "BUTTON_DATA_INVALID",
+            id="callback-data-65-bytes",
+        ),
+        pytest.param(
+            lambda bot: bot.send_message(
+                USER,
+                "hi",
+                reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("app", web_app=WebAppInfo("http://127.0.0.1:8000/"))]]
+                ),
+            ),
+            "Only HTTPS links are allowed",
+            id="web-app-over-http",
+        ),
+        pytest.param(lambda bot: bot.send_message(USER, "x" * 4097), "message is too long", id="text-4097"),
+        pytest.param(lambda bot: bot.send_message(USER, "   "), "message text is empty", id="blank-text"),
+        pytest.param(
+            lambda bot: bot.send_message(USER, "Price: 5 stars.", parse_mode="MarkdownV2"),
+            "Character '.' is reserved",
+            id="markdown-v2-unescaped",
+        ),
+        pytest.param(
+            lambda bot: bot.send_message(USER, "line<br>break", parse_mode="HTML"),
+            'Unsupported start tag "br"',
+            id="html-unsupported-tag",
+        ),
+        pytest.param(
+            lambda bot: bot.set_webhook("https://example.com/webhook", secret_token="bad:secret"),
+            "secret token contains unallowed characters",
+            id="secret-token-with-colon",
+        ),
+        pytest.param(
+            lambda bot: bot.set_webhook("http://example.com/webhook"),
+            "An HTTPS URL must be provided",
+            id="webhook-over-http",
+        ),
+        pytest.param(
+            lambda bot: bot.set_my_commands([("Start", "Begin")]),
+            "BOT_COMMAND_INVALID",
+            id="uppercase-command",
+        ),
+        pytest.param(
+            lambda bot: bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp("Open", WebAppInfo("http://example.com"))
+            ),
+            "Only HTTPS links are allowed",
+            id="menu-button-over-http",
+        ),
+        pytest.param(
+            lambda bot: bot.set_my_short_description("s" * 121),
+            "BOT_ABOUT_INVALID",
+            id="short-description-121",
+        ),
+        pytest.param(
+            lambda bot: bot.answer_pre_checkout_query("query-1", ok=False),
+            "error_message is required",
+            id="pre-checkout-refusal-without-reason",
+        ),
+        pytest.param(lambda bot: bot.get_star_transactions(limit=101), "limit", id="transactions-limit-101"),
+        pytest.param(lambda bot: bot.send_chat_action(USER, "dancing"), "action", id="unknown-chat-action"),
+    ],
+)
+def test_bad_calls_are_rejected_like_telegram(
+    fake: FakeBotApi, bad_call: Callable[[telegram.Bot], Awaitable[Any]], reason: str
+) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)" + re.escape(reason)):
+        with_bot(fake, bad_call)
+
+    last = fake.calls()[-1]
+    assert not last.ok
+    assert last.response["error_code"] == 400
+    assert last.response["description"].startswith("Bad Request: ")
+
+
+def test_stars_invoice_link_keeps_what_the_payer_will_see(fake: FakeBotApi) -> None:
+    link = with_bot(
+        fake,
+        lambda bot: bot.create_invoice_link(
+            **xtr_invoice(payload="é" * 64, prices=[LabeledPrice("Pro", 50)], subscription_period=2592000)
+        ),
+    )
+
+    assert link.startswith("https://t.me/$")
+    assert fake.invoice(link.removeprefix("https://t.me/$")) == fake.invoice(link)
+    assert fake.invoice(link) == {
+        "title": "Unlock message",
+        "description": "Read the whole anonymous message",
+        "payload": "é" * 64,
+        "currency": "XTR",
+        "prices": [{"label": "Pro", "amount": 50}],
+        "subscription_period": 2592000,
+    }
+    with pytest.raises(KeyError):
+        fake.invoice("no-such-slug")
+
+
+def test_wrong_token_is_unauthorized(fake: FakeBotApi) -> None:
+    with pytest.raises(InvalidToken):
+        with_bot(fake, lambda bot: bot.get_me(), token="987654321:AAWrongTokenWrongTokenWrongToken000")
+
+    assert fake.calls()[-1].response == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
+def test_injected_failures_fail_the_next_calls_only(
+    fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PTB 22.8 warns when it builds RetryAfter unless time periods are opted in as timedelta.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake.fail_next("sendMessage", times=2)
+    fake.fail_next("answerCallbackQuery", 429, "Too Many Requests: retry after 3", retry_after=3)
+
+    async def scenario(bot: telegram.Bot) -> telegram.Message:
+        for _ in range(2):
+            with pytest.raises(NetworkError, match=r"(?i)Internal Server Error"):
+                await bot.send_message(USER, "hello")
+        with pytest.raises(RetryAfter) as flood:
+            await bot.answer_callback_query("query-1")
+        assert flood.value.retry_after == dt.timedelta(seconds=3)
+        assert await bot.answer_callback_query("query-1")
+        return await bot.send_message(USER, "hello")
+
+    message = with_bot(fake, scenario)
+
+    assert message.text == "hello"
+    assert [call.ok for call in fake.calls("sendMessage")] == [False, False, True]
+
+
+def test_a_user_who_blocked_the_bot_cannot_be_messaged(fake: FakeBotApi) -> None:
+    fake.blocked_by(USER)
+
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
+        with_bot(fake, lambda bot: bot.send_message(USER, "hello"))
+
+    assert fake.messages_to(USER) == []
+    assert fake.calls("sendMessage")[-1].response["error_code"] == 403
+
+
+def test_star_transactions_come_newest_first_in_pages(fake: FakeBotApi) -> None:
+    fake.register_user(USER, "Ann", username="ann")
+    charges = [fake.record_star_payment(USER, amount, f"order-{amount}") for amount in (1, 5, 15, 50)]
+
+    async def scenario(bot: telegram.Bot) -> list[telegram.StarTransactions]:
+        return [
+            await bot.get_star_transactions(offset=0, limit=3),
+            await bot.get_star_transactions(offset=3, limit=3),
+            await bot.get_star_transactions(offset=4),
+        ]
+
+    first, second, empty = with_bot(fake, scenario)
+
+    assert [t.id for t in first.transactions] == charges[:0:-1]
+    assert [t.id for t in second.transactions] == [charges[0]]
+    assert empty.transactions == ()
+    newest = first.transactions[0]
+    assert newest.amount == 50
+    assert isinstance(newest.source, telegram.TransactionPartnerUser)
+    assert newest.source.invoice_payload == "order-50"
+    assert newest.source.user.username == "ann"
+    assert charges[0].startswith("stx")
+
+
+def test_refund_succeeds_once(fake: FakeBotApi) -> None:
+    charge = fake.record_star_payment(USER, 5, "order-hint", charge_id="stxREFUNDME")
+
+    async def scenario(bot: telegram.Bot) -> telegram.StarTransactions:
+        assert await bot.refund_star_payment(USER, charge)
+        with pytest.raises(BadRequest, match=r"(?i)CHARGE_ALREADY_REFUNDED"):
+            await bot.refund_star_payment(USER, charge)
+        with pytest.raises(BadRequest, match=r"(?i)CHARGE_NOT_FOUND"):
+            await bot.refund_star_payment(USER, "stxUNKNOWN")
+        with pytest.raises(BadRequest, match=r"(?i)CHARGE_NOT_FOUND"):
+            await bot.refund_star_payment(USER + 1, charge)
+        return await bot.get_star_transactions()
+
+    refund, payment = with_bot(fake, scenario).transactions
+
+    assert (refund.id, refund.amount, payment.id) == (charge, 5, charge)
+    assert refund.source is None
+    assert isinstance(refund.receiver, telegram.TransactionPartnerUser)
+    assert refund.receiver.user.id == USER
+
+
+def test_subscriptions_can_be_canceled_and_renewed(fake: FakeBotApi) -> None:
+    subscription = fake.record_star_payment(USER, 50, "order-pro", subscription_period=2592000)
+    one_off = fake.record_star_payment(USER, 1, "order-unlock")
+
+    async def scenario(bot: telegram.Bot) -> None:
+        assert await bot.edit_user_star_subscription(USER, subscription, is_canceled=True)
+        with pytest.raises(BadRequest):
+            await bot.edit_user_star_subscription(USER, one_off, is_canceled=True)
+
+    with_bot(fake, scenario)
+    assert fake.subscription_canceled(USER, subscription)
+
+    with_bot(fake, lambda bot: bot.edit_user_star_subscription(USER, subscription, is_canceled=False))
+    assert not fake.subscription_canceled(USER, subscription)
+
+
+def test_pre_checkout_answers_are_recorded(fake: FakeBotApi) -> None:
+    async def scenario(bot: telegram.Bot) -> None:
+        await bot.answer_pre_checkout_query("q-ok", ok=True)
+        await bot.answer_pre_checkout_query("q-no", ok=False, error_message="This order has expired.")
+
+    with_bot(fake, scenario)
+
+    answers = [
+        (c.params["pre_checkout_query_id"], c.params["ok"]) for c in fake.calls("answerPreCheckoutQuery")
+    ]
+    assert answers == [("q-ok", True), ("q-no", False)]
+
+
+def test_webhook_with_certificate_is_sent_as_multipart(fake: FakeBotApi) -> None:
+    async def scenario(bot: telegram.Bot) -> telegram.WebhookInfo:
+        await bot.set_webhook(
+            "https://murmur.example/webhook",
+            certificate=b"-----BEGIN CERTIFICATE-----",
+            secret_token="s3cret_-token",
+            allowed_updates=["message", "callback_query", "pre_checkout_query"],
+            max_connections=10,
+        )
+        return await bot.get_webhook_info()
+
+    info = with_bot(fake, scenario)
+
+    assert info.url == "https://murmur.example/webhook"
+    assert info.has_custom_certificate
+    assert info.allowed_updates == ("message", "callback_query", "pre_checkout_query")
+    assert info.max_connections == 10
+    assert fake.webhook["secret_token"] == "s3cret_-token"
+    assert fake.calls("setWebhook")[0].params["certificate"]["size"] == len(b"-----BEGIN CERTIFICATE-----")
+
+    with_bot(fake, lambda bot: bot.delete_webhook(drop_pending_updates=True))
+    assert fake.webhook == {"url": ""}
+
+
+def test_bot_profile_setters(fake: FakeBotApi) -> None:
+    async def scenario(bot: telegram.Bot) -> tuple[Any, ...]:
+        await bot.set_my_commands([("start", "Open your inbox"), ("paysupport", "Help with payments")])
+        await bot.set_my_commands([("start", "Открыть")], language_code="ru")
+        await bot.set_my_description("d" * 512)
+        await bot.set_my_name("Murmur")
+        await bot.send_chat_action(USER, "typing")
+        await bot.set_chat_menu_button(
+            chat_id=USER, menu_button=MenuButtonWebApp("Inbox", WebAppInfo("https://murmur.example/app"))
+        )
+        return (
+            await bot.get_my_commands(),
+            await bot.get_my_description(),
+            await bot.get_chat_menu_button(USER),
+            await bot.get_chat(USER),
+        )
+
+    commands, description, menu, chat = with_bot(fake, scenario)
+
+    assert [c.command for c in commands] == ["start", "paysupport"]
+    assert fake.commands(language_code="ru") == [{"command": "start", "description": "Открыть"}]
+    assert description.description == "d" * 512
+    assert isinstance(menu, MenuButtonWebApp) and menu.web_app.url == "https://murmur.example/app"
+    assert chat.id == USER and chat.type == "private"
+
+
+def test_plain_http_clients_json_body_query_string_and_errors(fake: FakeBotApi) -> None:
+    markup = {"inline_keyboard": [[{"text": "Read", "callback_data": "read:7"}]]}
+
+    status, body = post_json(
+        fake, "SENDMESSAGE", {"chat_id": str(USER), "text": "from json", "reply_markup": markup}
+    )
+    assert status == 200 and body["ok"]
+    assert body["result"]["reply_markup"] == markup
+    assert fake.calls("sendMessage")[-1].params["chat_id"] == USER
+
+    query = f"{fake.base_url}{fake.token}/sendMessage?chat_id={USER}&text=from%20query"
+    with urllib.request.urlopen(query) as response:
+        assert json.load(response)["result"]["text"] == "from query"
+
+    assert post_json(fake, "sendMessage", {"chat_id": USER}) == (
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"},
+    )
+    assert (
+        post_json(fake, "sendMessage", {"chat_id": USER, "text": "hi", "reply_markup": "{not json"})[1][
+            "description"
+        ]
+        == "Bad Request: can't parse reply keyboard markup JSON object"
+    )
+    assert post_json(fake, "noSuchMethod", {}) == (
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+    )
+    assert [m["text"] for m in fake.messages_to(USER)] == ["from json", "from query"]
+
+
+def test_clear_forgets_calls_but_keeps_chats(fake: FakeBotApi) -> None:
+    with_bot(fake, lambda bot: bot.send_message(USER, "hello"))
+
+    fake.clear()
+
+    assert fake.calls() == []
+    assert len(fake.messages_to(USER)) == 1
