@@ -257,6 +257,7 @@ class LocalStack:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "MURMUR_ADMIN_IDS": str(DEMO_USERS[0]["id"]),
                 "MURMUR_BOT_USERNAME": SANDBOX_BOT_USERNAME,
+                "PTB_TIMEDELTA": "1",
                 "MURMUR_WEBAPP_URL": self.webapp_url,
                 "MURMUR_PSEUDONYM_SECRET": SANDBOX_PSEUDONYM_SECRET,
                 # No X-Ray daemon here.

@@ -120,7 +120,9 @@ class PtbGateway:
         if self._loop is None:
             return
         if self._bot is not None:
-            self._loop.run_until_complete(self._bot.shutdown())
+            # The Bot was never initialize()d (that would cost a getMe per cold start), so
+            # Bot.shutdown() would skip its HTTP client: close the client itself.
+            self._loop.run_until_complete(self._bot.request.shutdown())
         self._loop.close()
         self._loop = None
         self._bot = None
