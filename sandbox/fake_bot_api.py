@@ -545,8 +545,8 @@ class FakeBotApi:
 
     def _do_getStarTransactions(self, params: JSONDict) -> JSONDict:
         offset, limit = params.get("offset", 0), params.get("limit", 100)
-        newest_first = list(reversed(self._transactions))
-        return {"transactions": copy.deepcopy(newest_first[offset : offset + limit])}
+        # The Bot API returns transactions in chronological order; `offset` skips the oldest ones.
+        return {"transactions": copy.deepcopy(self._transactions[offset : offset + limit])}
 
     def _do_editUserStarSubscription(self, params: JSONDict) -> bool:
         charge = self._charge_of(params)

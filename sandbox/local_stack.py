@@ -477,12 +477,15 @@ class LocalStack:
             raise SandboxError("the template has no scheduled function")
         return results[0] if len(results) == 1 else results
 
-    def pay_invoice(self, user: UserRef, slug: str, *, confirm: bool = True) -> dict[str, Any]:
+    def pay_invoice(
+        self, user: UserRef, slug: str, *, confirm: bool = True, deliver: bool = True
+    ) -> dict[str, Any]:
         """Pay an invoice link in Stars as the Telegram app does.
 
         Sends `pre_checkout_query`, waits for the bot's answer, and only if it said ok records the
         payment in the fake Bot API and sends the `successful_payment` message. `confirm=False` is the
         user closing the sheet. The returned `update` can be re-delivered to test idempotency.
+        `deliver=False` charges the user but loses the successful_payment update (for reconciliation).
         """
         payer = demo_user(user)
         invoice = self.bot_api.invoice(slug)
@@ -532,6 +535,8 @@ class LocalStack:
             "update_id": self._next(self._update_ids),
             "message": self._message(payer, successful_payment=payment),
         }
+        if not deliver:
+            return {"status": "paid", "slug": slug, "charge_id": charge_id, "update": update, "webhook_status": None}
         delivered = self.webhook(update)
         return {
             "status": "paid",

@@ -173,7 +173,7 @@ def test_edits_and_deletions_show_in_the_chat(fake: FakeBotApi) -> None:
                 USER,
                 "hi",
                 reply_markup=InlineKeyboardMarkup(
-                    [[InlineKeyboardButton("app", web_app=WebAppInfo("http://127.0.0.1:8000/"))]]
+                    [[InlineKeyboardButton("app", web_app=WebAppInfo("http://example.org/"))]]
                 ),
             ),
             "Only HTTPS links are allowed",
@@ -302,7 +302,7 @@ def test_a_user_who_blocked_the_bot_cannot_be_messaged(fake: FakeBotApi) -> None
     assert fake.calls("sendMessage")[-1].response["error_code"] == 403
 
 
-def test_star_transactions_come_newest_first_in_pages(fake: FakeBotApi) -> None:
+def test_star_transactions_come_in_chronological_pages(fake: FakeBotApi) -> None:
     fake.register_user(USER, "Ann", username="ann")
     charges = [fake.record_star_payment(USER, amount, f"order-{amount}") for amount in (1, 5, 15, 50)]
 
@@ -315,10 +315,11 @@ def test_star_transactions_come_newest_first_in_pages(fake: FakeBotApi) -> None:
 
     first, second, empty = with_bot(fake, scenario)
 
-    assert [t.id for t in first.transactions] == charges[:0:-1]
-    assert [t.id for t in second.transactions] == [charges[0]]
+    # The Bot API: "in chronological order"; offset skips the oldest.
+    assert [t.id for t in first.transactions] == charges[:3]
+    assert [t.id for t in second.transactions] == [charges[3]]
     assert empty.transactions == ()
-    newest = first.transactions[0]
+    newest = second.transactions[0]
     assert newest.amount == 50
     assert isinstance(newest.source, telegram.TransactionPartnerUser)
     assert newest.source.invoice_payload == "order-50"
@@ -339,7 +340,7 @@ def test_refund_succeeds_once(fake: FakeBotApi) -> None:
             await bot.refund_star_payment(USER + 1, charge)
         return await bot.get_star_transactions()
 
-    refund, payment = with_bot(fake, scenario).transactions
+    payment, refund = with_bot(fake, scenario).transactions  # chronological
 
     assert (refund.id, refund.amount, payment.id) == (charge, 5, charge)
     assert refund.source is None
@@ -464,3 +465,9 @@ def test_clear_forgets_calls_but_keeps_chats(fake: FakeBotApi) -> None:
 
     assert fake.calls() == []
     assert len(fake.messages_to(USER)) == 1
+
+
+def test_web_app_buttons_may_use_loopback_http_like_the_test_environment(fake: FakeBotApi) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("app", web_app=WebAppInfo("http://127.0.0.1:8080/#/"))]])
+    with_bot(fake, lambda bot: bot.send_message(USER, "hi", reply_markup=markup))
+    assert fake.calls("sendMessage")[-1].ok
