@@ -40,3 +40,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
+
+# Deploying to AWS: sam build (no Docker), secrets, deploy, bot setup, site publishing, teardown.
+include mk/deploy.mk

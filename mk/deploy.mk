@@ -1,0 +1,80 @@
+# Deploying Murmur to AWS. Included from the root Makefile; also runs alone: make -f mk/deploy.mk TARGET
+# Order on a fresh account: secrets -> deploy GUIDED=1 -> publish-site -> setup-bot (docs/deploy.md).
+#
+# aws-sam-cli and checkov pin conflicting dependency trees, so each gets its own venv, kept out of
+# the project's .venv (and out of git: each venv carries a `*` .gitignore).
+
+BIN ?= .venv/bin
+PY ?= python3.11
+SAM_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SAM := $(SAM_VENV)/bin/sam
+OPS := $(SAM_VENV)/bin/python infra/stack_ops.py
+TEMPLATE := infra/template.yaml
+BUILD_DIR := .aws-sam/build
+STACK ?= murmur
+BOT_TOKEN_PARAM ?= /murmur/bot-token
+WEBHOOK_SECRET_PARAM ?= /murmur/webhook-secret
+
+.PHONY: secrets build build-check deploy publish-site setup-bot teardown cfn-lint checkov
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PY) -m venv $(SAM_VENV)
+	echo '*' > $(SAM_VENV)/.gitignore
+	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+	touch $@
+
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
+	echo '*' > $(CHECKOV_VENV)/.gitignore
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# The bot token comes from BOT_TOKEN in the environment and is never echoed; the webhook secret is
+# generated (kept if it exists; ROTATE=1 replaces it, then run setup-bot again).
+secrets: $(SAM_VENV)/.installed
+	@$(OPS) put-secrets --stack $(STACK) --token-param $(BOT_TOKEN_PARAM) --secret-param $(WEBHOOK_SECRET_PARAM)
+
+# No Docker: infra/layer/Makefile fetches arm64 / CPython 3.13 wheels and byte-compiles them.
+build: $(SAM_VENV)/.installed
+	SAM_CLI_TELEMETRY=0 $(SAM) build --template-file $(TEMPLATE) --build-dir $(BUILD_DIR)
+
+build-check: build
+	$(SAM_VENV)/bin/python infra/check_build.py $(BUILD_DIR)
+
+# First time: make deploy GUIDED=1 (asks the parameters once and saves them in samconfig.toml).
+deploy: build-check
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --template-file $(BUILD_DIR)/template.yaml --stack-name $(STACK) \
+		$(if $(GUIDED),--guided)
+
+publish-site: $(SAM_VENV)/.installed
+	$(OPS) publish-site --stack $(STACK)
+
+# Webhook, menu button, commands and description, from the stack's outputs and the SSM secrets.
+setup-bot: $(SAM_VENV)/.installed
+	MURMUR_STACK=$(STACK) \
+	MURMUR_SITE_URL="$$($(OPS) output SiteUrl --stack $(STACK))" \
+	MURMUR_WEBHOOK_URL="$$($(OPS) output WebhookUrl --stack $(STACK))" \
+	TELEGRAM_BOT_TOKEN_PARAM=$(BOT_TOKEN_PARAM) TELEGRAM_WEBHOOK_SECRET_PARAM=$(WEBHOOK_SECRET_PARAM) \
+		$(BIN)/python -m murmur.telegram.setup
+
+teardown: $(SAM_VENV)/.installed
+	$(OPS) empty-bucket --stack $(STACK)
+	SAM_CLI_TELEMETRY=0 $(SAM) delete --stack-name $(STACK)
+	@echo "Kept on purpose: the Payments table (DeletionPolicy Retain + deletion protection; the ledger"
+	@echo "must outlive the app) and the SSM parameters $(BOT_TOKEN_PARAM), $(WEBHOOK_SECRET_PARAM)."
+	@echo "See docs/deploy.md, 'Teardown', to remove them by hand."
+
+cfn-lint: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint $(TEMPLATE)
+
+# Twice: the SAM template as written, and its offline translation (the roles, permissions, stage and
+# schedule SAM generates). Every skip is in the template with its reason (Metadata: checkov: skip).
+checkov: $(CHECKOV_VENV)/.installed $(SAM_VENV)/.installed
+	mkdir -p .aws-sam
+	$(SAM_VENV)/bin/python infra/translate.py $(TEMPLATE) > .aws-sam/translated.json
+	$(CHECKOV_VENV)/bin/checkov --file $(TEMPLATE) --framework cloudformation --compact --quiet --skip-download
+	$(CHECKOV_VENV)/bin/checkov --file .aws-sam/translated.json --framework cloudformation --compact --quiet \
+		--skip-download
