@@ -6,7 +6,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# Telegram's published Ed25519 keys live with the validator (a leaf module: stdlib and murmur.errors only).
+from murmur.telegram.initdata import PRODUCTION_PUBLIC_KEY as PRODUCTION_INITDATA_KEY
+from murmur.telegram.initdata import TEST_PUBLIC_KEY as TEST_ENV_INITDATA_KEY
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+def _initdata_key(e: Mapping[str, str]) -> str:
+    """`TELEGRAM_INITDATA_PUBLIC_KEY` (hex) wins; `TELEGRAM_TEST_ENV=true` picks Telegram's test key."""
+    explicit = (e.get("TELEGRAM_INITDATA_PUBLIC_KEY") or "").strip()
+    if explicit:
+        if len(explicit) != 64 or any(c not in "0123456789abcdefABCDEF" for c in explicit):
+            raise ValueError("TELEGRAM_INITDATA_PUBLIC_KEY must be 64 hex characters")
+        return explicit.lower()
+    test_env = (e.get("TELEGRAM_TEST_ENV") or "").strip().lower() in ("1", "true", "yes")
+    return TEST_ENV_INITDATA_KEY if test_env else PRODUCTION_INITDATA_KEY
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -51,6 +66,9 @@ class Settings:
     bot_username: str = "murmur_bot"
     webapp_url: str = ""
     initdata_max_age: int = 86400
+    # Which Telegram Ed25519 key checks initData's `signature`: production unless told otherwise
+    # (Telegram's test environment has its own key; the sandbox and tests may bring their own).
+    initdata_public_key: str = PRODUCTION_INITDATA_KEY
     order_ttl_seconds: int = 3600
     limits: Limits = field(default_factory=Limits)
 
@@ -77,4 +95,5 @@ class Settings:
             bot_username=e.get("MURMUR_BOT_USERNAME") or "murmur_bot",
             webapp_url=e.get("MURMUR_WEBAPP_URL", ""),
             initdata_max_age=int(e.get("MURMUR_INITDATA_MAX_AGE", "86400")),
+            initdata_public_key=_initdata_key(e),
         )

@@ -13,7 +13,7 @@ from enum import StrEnum
 from murmur import plans
 from murmur.catalog import CURRENCY, Payer, Product, product
 from murmur.clock import Clock
-from murmur.errors import BannedError, ConflictError, MurmurError, NotFoundError
+from murmur.errors import BannedError, ConflictError, MurmurError, NotFoundError, StorageUnavailableError
 from murmur.inbox import MESSAGE_ID_RE, Inbox
 from murmur.models import Message, Order, OrderStatus, Payment, PaymentStatus, Person, PlanKind, User
 from murmur.store.dynamo import Op
@@ -119,8 +119,8 @@ class Orders:
         """Price from the catalog, check the purchase makes sense, store a pending order, make the invoice."""
         item = product(product_id)
         now = self.clock.now()
-        user = self.repos.users.get(buyer.id)
-        if user is not None and user.banned:
+        user = self.inbox.ensure_user(buyer)  # fulfilment writes plans onto a registered user
+        if user.banned:
             raise BannedError()
         target_recipient: int | None = None
         if item.needs_message:
@@ -132,10 +132,10 @@ class Orders:
                 target_recipient = buyer.id
             else:
                 target_recipient = recipient_id or self._recipient_of_sent(buyer.id, message_id)
-        elif item.id == "pro_month" and user and user.plan is PlanKind.PRO and user.plan_active(now):
+        elif item.id == "pro_month" and user.plan is PlanKind.PRO and user.plan_active(now):
             if not user.pro_cancelled:
                 raise ConflictError("you already have Pro")
-        elif item.id == "plus_week" and user and user.plan is PlanKind.PRO and user.plan_active(now):
+        elif item.id == "plus_week" and user.plan is PlanKind.PRO and user.plan_active(now):
             raise ConflictError("Pro already includes everything Plus does")
         order = Order(
             order_id=new_order_id(),
@@ -159,8 +159,8 @@ class Orders:
         )
         return PaidOrder(order, link)
 
-    def _check_owner_target(self, item: Product, message: Message, user: User | None, now: float) -> None:
-        if item.id == "unlock" and (message.unlocked or (user and user.plan_active(now))):
+    def _check_owner_target(self, item: Product, message: Message, user: User, now: float) -> None:
+        if item.id == "unlock" and (message.unlocked or user.plan_active(now)):
             raise ConflictError("this message is already readable")
         if item.id == "hint" and message.hints_revealed >= len(message.clues):
             raise ConflictError("there are no more hints for this message")
@@ -231,7 +231,7 @@ class Orders:
                 if item.id in ("plus_week", "pro_month"):
                     continue  # the plan changed under us (a concurrent renewal): recompute on fresh state
                 return self._record_flagged(paid, order, "target_gone", now)
-        raise ConflictError("the plan kept changing; retry")
+        raise StorageUnavailableError("the plan kept changing; retry")
 
     def _flag_of(self, paid: SuccessfulPayment, order: Order | None) -> str | None:
         if order is None:
@@ -299,8 +299,11 @@ class Orders:
         for _attempt in range(3):
             payment = self._payment(paid, order, now)
             user = self._user_for_plan(paid.payer_id)
+            # The subscription keeps the charge id of its first payment: that is what identifies it
+            # to editUserStarSubscription, whatever renewal charges follow.
+            subscription = user.pro_charge_id if user.plan is PlanKind.PRO and user.pro_charge_id else paid.charge_id
             op, expires = plans.pro_grant(
-                self.repos.users, user, now, paid.charge_id, paid.subscription_expiration_date
+                self.repos.users, user, now, subscription, paid.subscription_expiration_date
             )
             try:
                 self.repos.tx.write(
@@ -314,25 +317,24 @@ class Orders:
                 return Fulfilment(Outcome.DUPLICATE, "pro_month")
             except EntitlementChangedError:
                 continue
-        raise ConflictError("the plan kept changing; retry")
+        raise StorageUnavailableError("the plan kept changing; retry")
 
     # ------------------------------------------------------------------ refunds
-    def refund(self, charge_id: str, *, call_telegram: bool) -> Fulfilment:
-        """Give the Stars back (admin /refund) or record Telegram's refund (refunded_payment), and revoke
-        what can be revoked. Idempotent: a second call, or both paths for one charge, revoke once."""
+    def refundable(self, charge_id: str) -> Payment | None:
+        """The payment to refund through Telegram first; None if it was refunded already."""
+        payment = self.repos.payments.get(charge_id)
+        if payment is None:
+            raise NotFoundError("no payment with this charge id")
+        return None if payment.status is PaymentStatus.REFUNDED else payment
+
+    def refund(self, charge_id: str) -> Fulfilment:
+        """Record a refund Telegram made (after our refundStarPayment, or its own refunded_payment) and
+        revoke what can be revoked. Idempotent: a second call, or both paths for one charge, revoke once."""
         payment = self.repos.payments.get(charge_id)
         if payment is None:
             raise NotFoundError("no payment with this charge id")
         if payment.status is PaymentStatus.REFUNDED:
             return Fulfilment(Outcome.DUPLICATE, payment.product, payment)
-        if call_telegram:
-            from telegram.error import BadRequest
-
-            try:
-                self.gateway.refund_star_payment(payment.user_id, charge_id)
-            except BadRequest as exc:
-                if "ALREADY_REFUNDED" not in str(exc).upper():
-                    raise ConflictError(f"Telegram refused the refund: {exc}") from exc
         now = int(self.clock.now())
         for _attempt in range(3):
             ops = [self.repos.payments.mark_refunded_op(charge_id, now, AlreadyRefundedError)]
@@ -366,7 +368,7 @@ class Orders:
         if item.id == "plus_week":
             op = plans.plus_revoke(self.repos.users, user, now)
             return ([op], ["7 days of Plus removed"]) if op else ([], [])
-        if item.id == "pro_month" and user.plan is PlanKind.PRO and user.pro_charge_id == payment.charge_id:
+        if item.id == "pro_month" and user.plan is PlanKind.PRO:
             return [plans.expire(self.repos.users, user)], ["Pro ended"]
         return [], []
 

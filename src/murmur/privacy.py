@@ -1,7 +1,12 @@
 """Erasure: `DELETE /api/me` and `/deleteme` remove a person's messages, link, orders and profile.
 
 The payment ledger stays, anonymized (amount, product, date), as bookkeeping law requires. Messages the
-person sent to others stay in those inboxes, with the link to the sender removed."""
+person sent to others stay in those inboxes, with the link to the sender removed. The blocks the person
+set in their own inbox go with it. What deliberately stays (see docs/anonymity.md):
+- rate-limit windows (`rate#…`): they expire by TTL within the hour, and deleting them would let anyone
+  reset their limits by erasing and coming back;
+- blocks *against* the person, set by others: they are keyed by a pseudonym, not the id, and erasing
+  must not be a way around a block."""
 
 from __future__ import annotations
 
@@ -16,11 +21,15 @@ class Erased:
     sent: int
     orders: int
     payments_anonymized: int
+    blocks: int
 
 
 def erase_user(repos: Repositories, user_id: int) -> Erased:
     """Idempotent: erasing twice, or a user we never saw, is fine."""
     user = repos.users.get(user_id, consistent=True)
+    blocks = _blocks_set_by(repos, user_id)
+    for block in blocks:
+        repos.state.release(block)
     received = repos.messages.keys_of_recipient(user_id)
     for recipient_id, message_id in received:
         repos.messages.delete(recipient_id, message_id)
@@ -37,4 +46,17 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
         if user.link_code:
             repos.links.delete(user.link_code)
         repos.users.delete(user_id)
-    return Erased(len(received), len(sent), len(orders), len(payments))
+    return Erased(len(received), len(sent), len(orders), len(payments), len(blocks))
+
+
+def _blocks_set_by(repos: Repositories, user_id: int) -> list[str]:
+    """Every block is set from a message in the blocker's inbox, so that inbox's pseudonyms name them all
+    (a Query of the inbox, no Scan)."""
+    pseudonyms: set[str] = set()
+    cursor: str | None = None
+    for _ in range(10_000):  # bounded: 100 per page
+        messages, cursor = repos.messages.page(user_id, 100, cursor)
+        pseudonyms.update(m.pseudonym for m in messages)
+        if cursor is None:
+            break
+    return [repos.state._block_key(user_id, p)["pk"]["S"] for p in sorted(pseudonyms)]

@@ -54,7 +54,7 @@ def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_page
                     result.repaired.append(tx.id)
             elif not tx.incoming and payment is not None and payment.status.value == "paid":
                 try:
-                    orders.refund(tx.id, call_telegram=False)
+                    orders.refund(tx.id)
                     result.refunds_applied.append(tx.id)
                 except MurmurError as exc:
                     log.warning("refund not applied in reconciliation: %s", exc.code)

@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -111,13 +112,21 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
         await message.reply_text("Usage: /refund <telegram_payment_charge_id>")
         return
+    charge_id = context.args[0][:200]
     try:
-        result = services.orders.refund(context.args[0][:200], call_telegram=True)
+        payment = services.orders.refundable(charge_id)
+        if payment is None:
+            await message.reply_text("Already refunded.")
+            return
+        try:
+            await context.bot.refund_star_payment(payment.user_id, charge_id)
+        except BadRequest as exc:  # refunded by Telegram already: record it below all the same
+            if "ALREADY_REFUNDED" not in str(exc).upper():
+                await message.reply_text(f"Telegram refused the refund: {exc.message}")
+                return
+        result = services.orders.refund(charge_id)
     except MurmurError as exc:
         await message.reply_text(f"Not refunded: {exc.message}")
-        return
-    if result.outcome is Outcome.DUPLICATE:
-        await message.reply_text("Already refunded.")
         return
     revoked = ", ".join(result.revoked) or "nothing to revoke"
     await message.reply_text(f"Refunded {result.payment.amount if result.payment else 0} ⭐ ({revoked}).")
@@ -220,7 +229,7 @@ async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert message and message.refunded_payment
     rp = message.refunded_payment
     try:
-        result = _services(context).orders.refund(rp.telegram_payment_charge_id, call_telegram=False)
+        result = _services(context).orders.refund(rp.telegram_payment_charge_id)
     except MurmurError as exc:
         log.warning("refunded_payment not applied: %s", exc.code)
         return

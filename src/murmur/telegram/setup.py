@@ -1,0 +1,301 @@
+"""One-step bot setup after a deploy: the bot's profile, commands, menu button and webhook.
+
+    python -m murmur.telegram.setup [--drop-pending-updates]      # what `make setup-bot` runs
+
+Without it, a new deployment needs a dozen hand-made Bot API calls, and a webhook whose
+`allowed_updates` drifts from what the bot handles silently loses updates. `setup_calls` is pure:
+it turns the inputs into the exact list of Bot API calls, so a test can read the plan and run it
+against the fake Bot API. `apply` is the thin runner that makes them with python-telegram-bot.
+
+Inputs (flags win over the environment; `mk/deploy.mk` sets the environment from the stack):
+
+| flag                     | environment                                                  |
+|--------------------------|--------------------------------------------------------------|
+| `--site-url`             | `MURMUR_SITE_URL`: the Mini App (stack output `SiteUrl`)     |
+| `--webhook-url`          | `MURMUR_WEBHOOK_URL`: stack output `WebhookUrl`              |
+|                          | `TELEGRAM_BOT_TOKEN`, or SSM `TELEGRAM_BOT_TOKEN_PARAM`      |
+|                          | `TELEGRAM_WEBHOOK_SECRET`, or SSM `TELEGRAM_WEBHOOK_SECRET_PARAM` |
+|                          | `TELEGRAM_API_URL` (default api.telegram.org), `MURMUR_STACK` (shown only) |
+
+This is an operator's command, not Lambda code: it reads its own environment here, runs one
+`asyncio.run`, and never prints the token or the webhook secret (not even in Telegram's errors).
+"""
+
+# Russian texts name Murmur, Stars and /terms in Latin letters; that mix is what RUF001 flags.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, BotCommand, MenuButton
+from telegram.error import TelegramError
+
+from murmur.config import DEFAULT_API_URL
+
+# Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
+# commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
+# `callback_query`; invoices need `pre_checkout_query`; blocking the bot is `my_chat_member`.
+ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
+# Telegram opens at most this many connections at once: the webhook's reserved concurrency.
+MAX_CONNECTIONS = 40
+# The menu button is one for every user (no per-language variant without per-chat calls).
+MENU_BUTTON_TEXT = "Inbox"
+# "" is the default language (anyone without a more specific list); English lives there.
+LANGUAGES = ("", "ru", "es")
+
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "": (
+        ("start", "Your personal link and inbox"),
+        ("help", "What Murmur is and what it costs"),
+        ("paysupport", "Help with a Stars payment"),
+        ("terms", "Terms, privacy and refunds"),
+        ("deleteme", "Erase your data"),
+    ),
+    "ru": (
+        ("start", "Ваша личная ссылка и входящие"),
+        ("help", "Что такое Murmur и сколько это стоит"),
+        ("paysupport", "Помощь с оплатой в Stars"),
+        ("terms", "Условия, приватность и возвраты"),
+        ("deleteme", "Удалить ваши данные"),
+    ),
+    "es": (
+        ("start", "Tu enlace personal y tu bandeja"),
+        ("help", "Qué es Murmur y cuánto cuesta"),
+        ("paysupport", "Ayuda con un pago en Stars"),
+        ("terms", "Términos, privacidad y reembolsos"),
+        ("deleteme", "Borrar tus datos"),
+    ),
+}
+
+# Honest about anonymity: recipients never learn who wrote; the service does (for moderation).
+DESCRIPTIONS: dict[str, str] = {
+    "": (
+        "Murmur is your anonymous inbox. Share your personal link: anyone who opens it can send you a"
+        " message without showing their name. Read a free three-word preview, then unlock messages,"
+        " hints or Plus with Telegram Stars.\n\n"
+        "Anonymous to you, not to us: Murmur knows who sent each message so it can stop abuse, but"
+        " never shows it to the recipient. /terms explains the details."
+    ),
+    "ru": (
+        "Murmur — ваши анонимные входящие. Поделитесь личной ссылкой: любой, кто её откроет, сможет"
+        " написать вам, не показывая имени. Бесплатно видно превью из трёх слов; сообщения, подсказки"
+        " и Plus открываются за Telegram Stars.\n\n"
+        "Анонимно для получателя, но не для сервиса: Murmur знает отправителя, чтобы бороться со"
+        " злоупотреблениями, но никогда не показывает его получателю. Подробности — /terms."
+    ),
+    "es": (
+        "Murmur es tu buzón anónimo. Comparte tu enlace personal: quien lo abra puede escribirte sin"
+        " mostrar su nombre. Lee gratis una vista previa de tres palabras y desbloquea mensajes, pistas"
+        " o Plus con Telegram Stars.\n\n"
+        "Anónimo para ti, no para nosotros: Murmur sabe quién envió cada mensaje para frenar abusos,"
+        " pero nunca se lo muestra al destinatario. Detalles en /terms."
+    ),
+}
+
+SHORT_DESCRIPTIONS: dict[str, str] = {
+    "": "Anonymous messages from your friends. Recipients never see who wrote; we do, to stop abuse.",
+    "ru": "Анонимные сообщения от друзей. Получатель не видит автора; сервис видит — против спама.",
+    "es": "Mensajes anónimos de tus amigos. Quien recibe no ve al autor; nosotros sí, contra abusos.",
+}
+
+
+class BotSetupError(Exception):
+    """The setup cannot start: a missing or malformed input; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotSetup:
+    """What the calls depend on: where the Mini App and the webhook live, and the webhook's secret."""
+
+    site_url: str
+    webhook_url: str
+    webhook_secret: str = field(repr=False)
+    drop_pending_updates: bool = False
+
+    def __post_init__(self) -> None:
+        for name, url in (("site URL", self.site_url), ("webhook URL", self.webhook_url)):
+            if not url.startswith("https://") or len(url) <= len("https://"):
+                raise BotSetupError(f"the {name} must be an https:// URL (Telegram refuses others): {url!r}")
+        if not _SECRET_TOKEN.fullmatch(self.webhook_secret):
+            raise BotSetupError("the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One Bot API call: the method's name and its parameters as the Bot API names them."""
+
+    method: str
+    params: dict[str, Any]
+
+    def describe(self) -> str:
+        """One line for the operator; never the secret token's value."""
+        p = self.params
+        language = p.get("language_code") or "default"
+        if self.method == "setWebhook":
+            return (
+                f"setWebhook {p['url']} allowed_updates={','.join(p['allowed_updates'])}"
+                f" max_connections={p['max_connections']}"
+                f" drop_pending_updates={str(p['drop_pending_updates']).lower()} secret_token=(set)"
+            )
+        if self.method == "setChatMenuButton":
+            button = p["menu_button"]
+            return f"setChatMenuButton web_app {button['text']!r} -> {button['web_app']['url']}"
+        if self.method == "setMyCommands":
+            names = " ".join(f"/{c['command']}" for c in p["commands"])
+            return f"setMyCommands [{language}] {names}"
+        if self.method in ("setMyDescription", "setMyShortDescription"):
+            text = p.get("description", p.get("short_description", ""))
+            return f"{self.method} [{language}] {len(text)} characters"
+        return self.method
+
+
+def _localized(language: str) -> dict[str, str]:
+    return {"language_code": language} if language else {}
+
+
+def setup_calls(setup: BotSetup) -> list[ApiCall]:
+    """Every call, in order: the profile first, the webhook last, so updates arrive to a ready bot."""
+    calls: list[ApiCall] = []
+    for language in LANGUAGES:
+        commands = [{"command": name, "description": text} for name, text in COMMANDS[language]]
+        calls.append(ApiCall("setMyCommands", {"commands": commands, **_localized(language)}))
+    for language in LANGUAGES:
+        calls.append(
+            ApiCall("setMyDescription", {"description": DESCRIPTIONS[language], **_localized(language)})
+        )
+        calls.append(
+            ApiCall(
+                "setMyShortDescription",
+                {"short_description": SHORT_DESCRIPTIONS[language], **_localized(language)},
+            )
+        )
+    menu_button = {"type": "web_app", "text": MENU_BUTTON_TEXT, "web_app": {"url": setup.site_url}}
+    calls.append(ApiCall("setChatMenuButton", {"menu_button": menu_button}))
+    calls.append(
+        ApiCall(
+            "setWebhook",
+            {
+                "url": setup.webhook_url,
+                "secret_token": setup.webhook_secret,
+                "allowed_updates": list(ALLOWED_UPDATES),
+                "max_connections": MAX_CONNECTIONS,
+                "drop_pending_updates": setup.drop_pending_updates,
+            },
+        )
+    )
+    return calls
+
+
+async def _make(bot: Bot, call: ApiCall) -> bool:
+    """One call through PTB's typed method (PTB warns when its generic request names a known one)."""
+    p = call.params
+    language = p.get("language_code")
+    if call.method == "setMyCommands":
+        commands = [BotCommand(c["command"], c["description"]) for c in p["commands"]]
+        return await bot.set_my_commands(commands, language_code=language)
+    if call.method == "setMyDescription":
+        return await bot.set_my_description(description=p["description"], language_code=language)
+    if call.method == "setMyShortDescription":
+        return await bot.set_my_short_description(
+            short_description=p["short_description"], language_code=language
+        )
+    if call.method == "setChatMenuButton":
+        button = MenuButton.de_json(p["menu_button"], bot)
+        return await bot.set_chat_menu_button(menu_button=button)
+    if call.method == "setWebhook":
+        return await bot.set_webhook(
+            url=p["url"],
+            secret_token=p["secret_token"],
+            allowed_updates=p["allowed_updates"],
+            max_connections=p["max_connections"],
+            drop_pending_updates=p["drop_pending_updates"],
+        )
+    raise BotSetupError(f"no runner for {call.method}")
+
+
+async def apply(calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL) -> str:
+    """Make the calls in order, printing each; stops at the first refusal. Returns the bot's username."""
+    async with Bot(token, base_url=base_url) as bot:  # initialize() checks the token with getMe
+        for call in calls:
+            ok = await _make(bot, call)
+            print(f"{call.describe()}: {'ok' if ok else 'refused'}")
+            if not ok:
+                raise BotSetupError(f"Telegram answered false to {call.method}")
+        return bot.username
+
+
+def _secret(env: Mapping[str, str], value_key: str, param_key: str, what: str) -> str:
+    """A secret given directly, or read from the SSM SecureString that the environment names."""
+    value = (env.get(value_key) or "").strip()
+    if value:
+        return value
+    param = (env.get(param_key) or "").strip()
+    if not param:
+        raise BotSetupError(f"set {value_key}, or {param_key} to the SSM parameter holding {what}")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise BotSetupError(f"set AWS_REGION (the stack's region) to read {what} from {param}")
+    from murmur.store.parameters import read_secure_parameter
+
+    try:
+        return read_secure_parameter(param, region).strip()
+    except Exception as error:  # botocore's many errors (credentials, access, missing parameter)
+        raise BotSetupError(f"could not read {what} from SSM {param} in {region}: {error}") from error
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Read the inputs, print the plan as it runs; 0 when every call was accepted."""
+    environment = os.environ if env is None else env
+    parser = argparse.ArgumentParser(
+        prog="python -m murmur.telegram.setup",
+        description="Set the bot's webhook, menu button, commands and descriptions.",
+    )
+    parser.add_argument("--site-url", default=environment.get("MURMUR_SITE_URL", ""))
+    parser.add_argument("--webhook-url", default=environment.get("MURMUR_WEBHOOK_URL", ""))
+    parser.add_argument(
+        "--drop-pending-updates",
+        action="store_true",
+        help="discard updates Telegram queued while no webhook answered",
+    )
+    args = parser.parse_args(argv)
+    secrets: list[str] = []
+    try:
+        token = _secret(environment, "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN_PARAM", "the bot token")
+        secrets.append(token)
+        webhook_secret = _secret(
+            environment, "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET_PARAM", "the webhook secret"
+        )
+        secrets.append(webhook_secret)
+        setup = BotSetup(
+            args.site_url.strip(), args.webhook_url.strip(), webhook_secret, args.drop_pending_updates
+        )
+        base_url = environment.get("TELEGRAM_API_URL") or DEFAULT_API_URL
+        stack = environment.get("MURMUR_STACK")
+        print(f"setting up the bot{f' for stack {stack}' if stack else ''} through {base_url}")
+        username = asyncio.run(apply(setup_calls(setup), token, base_url))
+    except (BotSetupError, TelegramError) as error:
+        print(f"error: {_redact(str(error), secrets)}", file=sys.stderr)
+        return 1
+    print(f"done: open https://t.me/{username} and press {MENU_BUTTON_TEXT!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Small steps shared by the functional tests: fresh people, a message between them, buying."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sandbox.local_stack import LocalStack
+
+_ids = itertools.count(50_000)
+
+
+def person(name: str = "Pat", lang: str = "en", premium: bool = False) -> dict[str, Any]:
+    """A Telegram user nobody has seen yet, so each test starts from a clean account."""
+    uid = next(_ids)
+    user: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": name, "language_code": lang}
+    if premium:
+        user["is_premium"] = True
+    return user
+
+
+def link_code(stack: LocalStack, owner: dict[str, Any]) -> str:
+    me = stack.api("GET", "/api/me", user=owner)
+    assert me.status == 200, me.body
+    return str(me.json()["link"]["code"])
+
+
+def send(stack: LocalStack, owner: dict[str, Any], sender: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    code = link_code(stack, owner)
+    sent = stack.api("POST", f"/api/links/{code}/messages", user=sender, json={"text": text, **extra})
+    assert sent.status == 201, sent.body
+    return dict(sent.json())
+
+
+def order(stack: LocalStack, buyer: dict[str, Any], product: str, message_id: str | None = None) -> Any:
+    body: dict[str, Any] = {"product": product}
+    if message_id:
+        body["message_id"] = message_id
+    return stack.api("POST", "/api/orders", user=buyer, json=body)
+
+
+def buy(stack: LocalStack, buyer: dict[str, Any], product: str, message_id: str | None = None) -> dict[str, Any]:
+    created = order(stack, buyer, product, message_id)
+    assert created.status == 201, created.body
+    paid = stack.pay_invoice(buyer, created.json()["invoice_link"])
+    assert paid["status"] == "paid", paid
+    assert paid["webhook_status"] == 200
+    return {**created.json(), **paid}
+
+
+def read(stack: LocalStack, owner: dict[str, Any], message_id: str) -> dict[str, Any]:
+    got = stack.api("GET", f"/api/messages/{message_id}", user=owner)
+    assert got.status == 200, got.body
+    return dict(got.json())
+
+
+def payments_table(stack: LocalStack) -> str:
+    return str(stack.env["PAYMENTS_TABLE"])
+
+
+def payment_rows(stack: LocalStack, charge_id: str) -> list[dict[str, Any]]:
+    client = stack.dynamodb_client()
+    item = client.get_item(TableName=payments_table(stack), Key={"charge_id": {"S": charge_id}}).get("Item")
+    return [item] if item else []
