@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from murmur.abuse import Moderation
 from murmur.clock import Clock, SystemClock
 from murmur.config import Settings
-from murmur.abuse import Moderation
 from murmur.inbox import Inbox
 from murmur.orders import Orders
 from murmur.store.dynamo import make_client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import string
@@ -268,15 +269,13 @@ class Inbox:
             raise NotFoundError("no such message")
         view = self.view(message, owner)
         if not message.read:
-            try:
+            with contextlib.suppress(ConflictError):  # read concurrently: counted once already
                 self.repos.tx.write(
                     [
                         self.repos.messages.mark_read_op(owner_id, message_id),
                         self.repos.users.read_one_op(owner_id),
                     ]
                 )
-            except ConflictError:
-                pass  # read concurrently: counted once already
         return view
 
     # ------------------------------------------------------------------ replies

@@ -63,5 +63,7 @@ def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_page
         if len(page) < PAGE:
             break
     if result.repaired or result.refunds_applied:
-        log.warning("reconciliation repaired %d payments, applied %d refunds", len(result.repaired), len(result.refunds_applied))
+        log.warning(
+            "reconciliation repaired %d payments, applied %d refunds", len(result.repaired), len(result.refunds_applied)
+        )
     return result

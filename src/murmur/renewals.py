@@ -13,8 +13,8 @@ from murmur.clock import Clock
 from murmur.errors import MurmurError
 from murmur.models import PlanKind
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import Button
 from murmur.store.users import EXPIRY_INDEX, REMIND_INDEX, day_bucket
+from murmur.telegram.gateway import Button
 
 FIRST_RUN_LOOKBACK_DAYS = 8
 

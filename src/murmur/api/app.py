@@ -28,6 +28,7 @@ ERROR_RESPONSES: dict[int, Any] = {
         (404, "not found"),
         (409, "conflict with the current state"),
         (413, "request body too large"),
+        (415, "the body must be application/json"),
         (422, "request validation failed"),
         (429, "rate limited; see Retry-After"),
         (503, "storage unavailable; retry"),
@@ -93,6 +94,13 @@ def as_lambda_response(response: Response) -> dict[str, Any]:
     }
 
 
+def _json_or_absent(headers: dict[str, str]) -> bool:
+    """The API speaks JSON only; any other declared body type is refused before a parser sees it."""
+    declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = declared.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json")
+
+
 def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Size limit and authentication before routing, so nothing unauthenticated reaches validation."""
     app = build_resolver(services)
@@ -115,6 +123,11 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
             except errors.UnauthorizedError as exc:
                 return as_lambda_response(domain_error(exc))
             app.append_context(init=init)
+        if not _json_or_absent(event.get("headers") or {}):
+            app.clear_context()
+            return as_lambda_response(
+                error_response(415, "unsupported_media_type", "send the body as application/json")
+            )
         try:
             return app.resolve(event, context)
         except Exception as exc:  # anything unmapped: a 500 in our envelope, details only in the log

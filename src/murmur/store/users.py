@@ -10,6 +10,7 @@ from murmur.store.dynamo import Item, Op, b, get_b, get_n, get_s, n, s
 
 EXPIRY_INDEX = "plan-expiry"
 REMIND_INDEX = "plan-remind"
+_INDEX_KEYS = {EXPIRY_INDEX: ("expiry_bucket", "plan_expires_at"), REMIND_INDEX: ("remind_bucket", "remind_at")}
 
 
 def day_bucket(epoch: float) -> str:
@@ -24,7 +25,7 @@ def _to_user(item: Item) -> User:
         language_code=get_s(item, "language_code", "en") or "en",
         link_code=get_s(item, "link_code", "") or "",
         accepts_messages=get_b(item, "accepts_messages", True),
-        plan=PlanKind(get_s(item, "plan", "free")),
+        plan=PlanKind(get_s(item, "plan", "free") or "free"),
         plan_expires_at=get_n(item, "plan_expires_at"),
         pro_charge_id=get_s(item, "pro_charge_id"),
         pro_cancelled=get_b(item, "pro_cancelled"),
@@ -226,12 +227,11 @@ class UsersRepository:
             ExpressionAttributeValues={":v": b(cancelled), ":c": s(charge_id)},
         )
 
-    def due(self, index: str, bucket: str, before: int, limit: int, start: Item | None) -> tuple[list[int], Item | None]:
+    def due(
+        self, index: str, bucket: str, before: int, limit: int, start: Item | None
+    ) -> tuple[list[int], Item | None]:
         """User ids in one day bucket of a sparse plan index whose time is before `before`."""
-        hash_name, range_name = ("expiry_bucket", "plan_expires_at") if index == EXPIRY_INDEX else (
-            "remind_bucket",
-            "remind_at",
-        )
+        hash_name, range_name = _INDEX_KEYS[index]
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": index,
