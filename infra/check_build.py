@@ -129,9 +129,7 @@ def check_wheel_tags(artifact: Artifact) -> list[str]:
         tags = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Tag:")]
         fits = [t for t in tags if platform in t and (t.startswith(f"{python_tag}-") or "-abi3-" in t)]
         if not fits:
-            raise BuildCheckError(
-                f"{wheel_file.parent.name} has tags {tags}, not {python_tag}/abi3 on {platform}"
-            )
+            raise BuildCheckError(f"{wheel_file.parent.name} has tags {tags}, not {python_tag}/abi3 on {platform}")
         compiled.append(f"{wheel_file.parent.name.removesuffix('.dist-info')} ({', '.join(tags)})")
     return compiled
 

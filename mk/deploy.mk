@@ -17,6 +17,7 @@ BUILD_DIR := .aws-sam/build
 STACK ?= murmur
 BOT_TOKEN_PARAM ?= /murmur/bot-token
 WEBHOOK_SECRET_PARAM ?= /murmur/webhook-secret
+PSEUDONYM_SECRET_PARAM ?= /murmur/pseudonym-secret
 
 .PHONY: secrets build build-check deploy publish-site setup-bot teardown cfn-lint checkov
 
@@ -32,10 +33,19 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	touch $@
 
-# The bot token comes from BOT_TOKEN in the environment and is never echoed; the webhook secret is
-# generated (kept if it exists; ROTATE=1 replaces it, then run setup-bot again).
+# The project venv runs `python -m murmur.telegram.setup`; the root Makefile knows how to build it.
+ifeq ($(origin STAMP),undefined)
+STAMP := .venv/.installed
+$(STAMP):
+	$(MAKE) -f Makefile venv
+endif
+
+# The bot token comes from BOT_TOKEN in the environment and is never echoed. The webhook secret and
+# the pseudonym secret are generated once and kept; ROTATE=1 replaces the webhook secret only (then run
+# setup-bot again). The pseudonym secret is never rotated: blocks and nicknames are keyed by it.
 secrets: $(SAM_VENV)/.installed
-	@$(OPS) put-secrets --stack $(STACK) --token-param $(BOT_TOKEN_PARAM) --secret-param $(WEBHOOK_SECRET_PARAM)
+	@$(OPS) put-secrets --stack $(STACK) --token-param $(BOT_TOKEN_PARAM) --secret-param $(WEBHOOK_SECRET_PARAM) \
+		--pseudonym-param $(PSEUDONYM_SECRET_PARAM)
 
 # No Docker: infra/layer/Makefile fetches arm64 / CPython 3.13 wheels and byte-compiles them.
 build: $(SAM_VENV)/.installed
@@ -53,18 +63,21 @@ publish-site: $(SAM_VENV)/.installed
 	$(OPS) publish-site --stack $(STACK)
 
 # Webhook, menu button, commands and description, from the stack's outputs and the SSM secrets.
-setup-bot: $(SAM_VENV)/.installed
-	MURMUR_STACK=$(STACK) \
-	MURMUR_SITE_URL="$$($(OPS) output SiteUrl --stack $(STACK))" \
-	MURMUR_WEBHOOK_URL="$$($(OPS) output WebhookUrl --stack $(STACK))" \
+# DROP_PENDING=1 discards the updates Telegram queued while no webhook answered.
+setup-bot: $(SAM_VENV)/.installed $(STAMP)
+	@site="$$($(OPS) output SiteUrl --stack $(STACK))" && \
+	webhook="$$($(OPS) output WebhookUrl --stack $(STACK))" && \
+	region="$$($(OPS) region)" && \
+	MURMUR_STACK=$(STACK) MURMUR_SITE_URL="$$site" MURMUR_WEBHOOK_URL="$$webhook" AWS_REGION="$$region" \
 	TELEGRAM_BOT_TOKEN_PARAM=$(BOT_TOKEN_PARAM) TELEGRAM_WEBHOOK_SECRET_PARAM=$(WEBHOOK_SECRET_PARAM) \
-		$(BIN)/python -m murmur.telegram.setup
+		$(BIN)/python -m murmur.telegram.setup $(if $(DROP_PENDING),--drop-pending-updates)
 
 teardown: $(SAM_VENV)/.installed
 	$(OPS) empty-bucket --stack $(STACK)
 	SAM_CLI_TELEMETRY=0 $(SAM) delete --stack-name $(STACK)
 	@echo "Kept on purpose: the Payments table (DeletionPolicy Retain + deletion protection; the ledger"
-	@echo "must outlive the app) and the SSM parameters $(BOT_TOKEN_PARAM), $(WEBHOOK_SECRET_PARAM)."
+	@echo "must outlive the app) and the SSM parameters $(BOT_TOKEN_PARAM), $(WEBHOOK_SECRET_PARAM),"
+	@echo "$(PSEUDONYM_SECRET_PARAM)."
 	@echo "See docs/deploy.md, 'Teardown', to remove them by hand."
 
 cfn-lint: $(SAM_VENV)/.installed

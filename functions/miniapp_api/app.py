@@ -20,7 +20,10 @@ _handle = build_handler(services)
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _handle(event, context)
+    try:
+        return _handle(event, context)
+    finally:
+        services.metrics.flush()
 
 
 def shutdown() -> None:

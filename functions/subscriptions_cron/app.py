@@ -21,6 +21,16 @@ clock = services.clock
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return run()
+    except Exception:
+        services.metrics.count("CronFailed")
+        raise  # the on-failure destination and the Errors alarm see it too
+    finally:
+        services.metrics.flush()
+
+
+def run() -> dict[str, Any]:
     report = Renewals(services.repos, services.clock, services.settings.webapp_url).run()
     for notice in report.notices:
         services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)

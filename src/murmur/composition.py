@@ -11,6 +11,7 @@ from murmur.abuse import Moderation
 from murmur.clock import Clock, SystemClock
 from murmur.config import Settings
 from murmur.inbox import Inbox
+from murmur.observability import BusinessMetrics
 from murmur.orders import Orders
 from murmur.store.dynamo import make_client
 from murmur.store.repositories import Repositories
@@ -85,6 +86,10 @@ class Services:
     @cached_property
     def inbox(self) -> Inbox:
         return Inbox(self.repos, self.clock, self.settings.limits, self.pseudonym_secret)
+
+    @cached_property
+    def metrics(self) -> BusinessMetrics:
+        return BusinessMetrics(self.settings.metrics_namespace, self.settings.service_name)
 
     @cached_property
     def orders(self) -> Orders:

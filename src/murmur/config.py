@@ -66,6 +66,8 @@ class Settings:
     bot_username: str = "murmur_bot"
     webapp_url: str = ""
     initdata_max_age: int = 86400
+    metrics_namespace: str = "Murmur"
+    service_name: str = "murmur"
     # Which Telegram Ed25519 key checks initData's `signature`: production unless told otherwise
     # (Telegram's test environment has its own key; the sandbox and tests may bring their own).
     initdata_public_key: str = PRODUCTION_INITDATA_KEY
@@ -95,5 +97,7 @@ class Settings:
             bot_username=e.get("MURMUR_BOT_USERNAME") or "murmur_bot",
             webapp_url=e.get("MURMUR_WEBAPP_URL", ""),
             initdata_max_age=int(e.get("MURMUR_INITDATA_MAX_AGE", "86400")),
+            metrics_namespace=e.get("POWERTOOLS_METRICS_NAMESPACE") or "Murmur",
+            service_name=e.get("POWERTOOLS_SERVICE_NAME") or "murmur",
             initdata_public_key=_initdata_key(e),
         )

@@ -152,9 +152,7 @@ def without_unsupported(cfn: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
             depends = [depends] if isinstance(depends, str) else depends
             resource["DependsOn"] = [d for d in depends if d not in removed]
     pruned = {**cfn, "Resources": replace_references(kept, set(removed))}
-    pruned["Outputs"] = {
-        k: o for k, o in cfn.get("Outputs", {}).items() if not (_referenced(o, set(removed)))
-    }
+    pruned["Outputs"] = {k: o for k, o in cfn.get("Outputs", {}).items() if not (_referenced(o, set(removed)))}
     return pruned, removed
 
 
@@ -255,7 +253,11 @@ def test_functions_run_the_layer_on_python313_arm64_with_table_names(
             assert variables[env] == physical[logical]
         assert variables["TELEGRAM_BOT_TOKEN_PARAM"] == "/murmur/bot-token"
         assert variables["MURMUR_ADMIN_IDS"] == "111,222"
-        assert "TELEGRAM_BOT_TOKEN" not in variables
+        assert variables["PTB_TIMEDELTA"] == "1"
+        assert "TELEGRAM_BOT_TOKEN" not in variables and "MURMUR_PSEUDONYM_SECRET" not in variables
+        pseudonym_param = variables.get("MURMUR_PSEUDONYM_SECRET_PARAM")
+        expected_param = "/murmur/pseudonym-secret" if function == "MiniAppApiFunction" else None
+        assert pseudonym_param == expected_param
         # moto's CloudFormation drops Architectures, TracingConfig and Layers when it creates a
         # function, so these three are read from the translated template.
         props = translated["Resources"][function]["Properties"]
@@ -285,18 +287,14 @@ def role_statements(stack: dict[str, Any], function: str) -> list[dict[str, Any]
 @pytest.mark.parametrize("function", sorted(FUNCTION_TABLES))
 def test_roles_grant_only_the_tables_each_function_needs(stack: dict[str, Any], function: str) -> None:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    arn_to_table = {
-        dynamodb.describe_table(TableName=stack["physical"][t])["Table"]["TableArn"]: t for t in TABLE_KEYS
-    }
+    arn_to_table = {dynamodb.describe_table(TableName=stack["physical"][t])["Table"]["TableArn"]: t for t in TABLE_KEYS}
     touched = set()
     for statement in role_statements(stack, function):
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         if not any(a.startswith("dynamodb:") for a in actions):
             continue
         assert not {a for a in actions if a in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:*")}
-        resources = (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        )
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         for resource in resources:
             table_arn = resource.split("/index/")[0]
             assert table_arn in arn_to_table, f"{function} names {resource}, not one of the stack's tables"
@@ -328,9 +326,10 @@ def test_ssm_reads_are_pinned_to_parameter_arns(stack: dict[str, Any]) -> None:
     account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
     token = f"arn:aws:ssm:{REGION}:{account}:parameter/murmur/bot-token"
     secret = f"arn:aws:ssm:{REGION}:{account}:parameter/murmur/webhook-secret"
+    pseudonym = f"arn:aws:ssm:{REGION}:{account}:parameter/murmur/pseudonym-secret"
     expected = {
         "WebhookFunction": [token, secret],
-        "MiniAppApiFunction": [token],
+        "MiniAppApiFunction": [token, pseudonym],
         "SubscriptionsCronFunction": [token],
     }
     for function, arns in expected.items():
@@ -353,9 +352,7 @@ def test_api_gateway_may_invoke_exactly_the_two_http_functions(stack: dict[str, 
         aws_lambda.get_policy(FunctionName=physical["SubscriptionsCronFunction"])
 
 
-def test_http_api_routes_reach_the_deployed_functions(
-    stack: dict[str, Any], translated: dict[str, Any]
-) -> None:
+def test_http_api_routes_reach_the_deployed_functions(stack: dict[str, Any], translated: dict[str, Any]) -> None:
     """moto has no ApiGatewayV2 in CloudFormation: import the translated OpenAPI body into its API."""
     aws_lambda = boto3.client("lambda", region_name=REGION)
     function_arns = {
@@ -371,9 +368,9 @@ def test_http_api_routes_reach_the_deployed_functions(
     document = json.loads(body)
     for path in document["paths"].values():
         for method in path.values():
-            method["x-amazon-apigateway-integration"]["uri"] = method["x-amazon-apigateway-integration"][
-                "uri"
-            ]["Fn::Sub"]
+            method["x-amazon-apigateway-integration"]["uri"] = method["x-amazon-apigateway-integration"]["uri"][
+                "Fn::Sub"
+            ]
     document["info"]["title"] = STACK
     apigateway = boto3.client("apigatewayv2", region_name=REGION)
     # moto implements ReimportApi but not ImportApi: create an empty HTTP API, then load the body.
@@ -412,9 +409,7 @@ def test_cron_schedule_and_failure_path(stack: dict[str, Any], translated: dict[
     assert schedule["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}}
     invoke_config = resources["SubscriptionsCronFunctionEventInvokeConfig"]["Properties"]
     assert invoke_config["MaximumRetryAttempts"] == 0
-    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["CronFailureQueue", "Arn"]
-    }
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}
     # The scheduler's own role (deployed by moto) may invoke the cron and nothing else.
     iam = boto3.client("iam", region_name=REGION)
     role = stack["physical"]["SubscriptionsCronFunctionEvery5MinutesRole"]
@@ -423,8 +418,7 @@ def test_cron_schedule_and_failure_path(stack: dict[str, Any], translated: dict[
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
     ]
     actions = sorted(
-        json.dumps((ast.literal_eval(d) if isinstance(d, str) else d)["Statement"][0]["Action"])
-        for d in documents
+        json.dumps((ast.literal_eval(d) if isinstance(d, str) else d)["Statement"][0]["Action"]) for d in documents
     )
     assert actions == ['"lambda:InvokeFunction"', '"sqs:SendMessage"']
     queue = boto3.client("sqs", region_name=REGION).get_queue_attributes(
@@ -460,17 +454,13 @@ def test_site_is_private_and_served_with_the_api_on_one_origin(
     cache = resources["ApiCachePolicy"]["Properties"]["CachePolicyConfig"]
     assert cache["DefaultTTL"] == 0 and cache["MinTTL"] == 0
     assert cache["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]["Headers"] == ["Authorization"]
-    forwarded = resources["ApiOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"][
-        "HeadersConfig"
-    ]
+    forwarded = resources["ApiOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
     assert "X-Telegram-Bot-Api-Secret-Token" in forwarded["Headers"]
     assert "Host" not in forwarded["Headers"] and "Authorization" not in forwarded["Headers"]
     oac = resources["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
     assert oac["SigningBehavior"] == "always" and oac["OriginAccessControlOriginType"] == "s3"
     [read] = [
-        s
-        for s in resources["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-        if s["Effect"] == "Allow"
+        s for s in resources["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
     ]
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and read["Action"] == "s3:GetObject"
 

@@ -366,3 +366,24 @@ def test_refund_is_for_admins_only(stack: LocalStack) -> None:
 def test_paysupport_and_terms_answer_clearly(stack: LocalStack, command: str, words: str) -> None:
     stack.send_text(ALICE, command)
     assert words in stack.bot_api.messages_to(ALICE)[-1]["text"].lower()
+
+
+def test_payments_emit_business_metrics_without_identities(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "count me in the dashboard")["message_id"]
+    capsys.readouterr()
+    buy(stack, owner, "unlock", mid)
+    oid = order(stack, owner, "hint", mid).json()["order_id"]
+    _precheckout(stack, owner, oid, 4)  # wrong amount: rejected
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+    named = {
+        (d["Name"], m.get("product") or m.get("reason"))
+        for m in lines
+        for d in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    }
+    assert ("StarsEarned", "unlock") in named
+    assert ("PaymentRejected", "wrong_amount") in named
+    assert ("MessagesUnlocked", None) in named
+    stars = next(m for m in lines if m.get("product") == "unlock")
+    assert stars["StarsEarned"] in (1, 1.0, [1.0])
+    assert all(str(owner["id"]) not in json.dumps(m) and str(sender["id"]) not in json.dumps(m) for m in lines)

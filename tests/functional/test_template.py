@@ -33,9 +33,10 @@ TABLE_ACCESS = {
 }
 SECRETS_READ = {
     "WebhookFunction": {"BotTokenParameterName", "WebhookSecretParameterName"},
-    "MiniAppApiFunction": {"BotTokenParameterName"},
+    "MiniAppApiFunction": {"BotTokenParameterName", "PseudonymSecretParameterName"},
     "SubscriptionsCronFunction": {"BotTokenParameterName"},
 }
+SECRET_VALUES = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "MURMUR_PSEUDONYM_SECRET"}
 ITEM_ACTIONS = {
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -57,9 +58,7 @@ def template() -> dict[str, Any]:
 
 def function_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
     policies = template["Resources"][function]["Properties"]["Policies"]
-    assert all(set(p) == {"Statement"} for p in policies), (
-        f"{function}: only inline statements, no SAM templates"
-    )
+    assert all(set(p) == {"Statement"} for p in policies), f"{function}: only inline statements, no SAM templates"
     return [s for p in policies for s in p["Statement"]]
 
 
@@ -126,15 +125,9 @@ def test_each_function_names_only_the_tables_it_needs(template: dict[str, Any], 
     named = set().union(*(names_in(s["Resource"]) for s in dynamo))
     assert named == TABLE_ACCESS[function]
     for statement in dynamo:
-        assert set(_actions(statement)) <= ITEM_ACTIONS, (
-            f"{function}: {statement['Sid']} grants more than items"
-        )
-        for resource in (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        ):
-            assert resource != "*" and "*" not in json.dumps(resource), (
-                f"{function}: wildcard in {statement['Sid']}"
-            )
+        assert set(_actions(statement)) <= ITEM_ACTIONS, f"{function}: {statement['Sid']} grants more than items"
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            assert resource != "*" and "*" not in json.dumps(resource), f"{function}: wildcard in {statement['Sid']}"
 
 
 def test_the_cron_only_queries_the_plan_indexes_and_never_deletes(template: dict[str, Any]) -> None:
@@ -158,9 +151,7 @@ def test_the_cron_only_queries_the_plan_indexes_and_never_deletes(template: dict
 
 def test_only_the_bot_writes_new_payments(template: dict[str, Any]) -> None:
     api_payments = [
-        s
-        for s in function_statements(template, "MiniAppApiFunction")
-        if names_in(s["Resource"]) == {"PaymentsTable"}
+        s for s in function_statements(template, "MiniAppApiFunction") if names_in(s["Resource"]) == {"PaymentsTable"}
     ]
     assert "dynamodb:PutItem" not in {a for s in api_payments for a in _actions(s)}
 
@@ -181,11 +172,29 @@ def test_each_function_reads_only_its_own_secrets(template: dict[str, Any], func
 
 def test_secrets_are_never_plain_environment_values(template: dict[str, Any]) -> None:
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert "TELEGRAM_BOT_TOKEN" not in variables and "TELEGRAM_WEBHOOK_SECRET" not in variables
+    assert not SECRET_VALUES & set(variables)
     assert variables["TELEGRAM_BOT_TOKEN_PARAM"] == {"Ref": "BotTokenParameterName"}
     for resource in template["Resources"].values():
         own = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        assert not {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"} & set(own)
+        assert not SECRET_VALUES & set(own)
+
+
+def test_only_the_mini_app_api_knows_the_pseudonym_secret(template: dict[str, Any]) -> None:
+    """Pseudonyms are computed where a message is sent (the API); nowhere else needs the key."""
+    assert "MURMUR_PSEUDONYM_SECRET_PARAM" not in template["Globals"]["Function"]["Environment"]["Variables"]
+    holders = {
+        name
+        for name, resource in template["Resources"].items()
+        if "MURMUR_PSEUDONYM_SECRET_PARAM" in resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    }
+    assert holders == {"MiniAppApiFunction"}
+    variables = template["Resources"]["MiniAppApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["MURMUR_PSEUDONYM_SECRET_PARAM"] == {"Ref": "PseudonymSecretParameterName"}
+    assert template["Parameters"]["PseudonymSecretParameterName"]["Default"] == "/murmur/pseudonym-secret"
+
+
+def test_ptb_returns_time_periods_as_timedelta(template: dict[str, Any]) -> None:
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["PTB_TIMEDELTA"] == "1"
 
 
 def test_cron_failures_reach_an_encrypted_queue_and_the_alarms(template: dict[str, Any]) -> None:
@@ -213,9 +222,7 @@ def test_cron_failures_reach_an_encrypted_queue_and_the_alarms(template: dict[st
     murmur = json.dumps([{"Name": "service", "Value": "murmur"}])
     assert {("Murmur", "FulfilmentFailed", murmur), ("Murmur", "CronFailed", murmur)} <= alarmed
     assert ("AWS/ApiGateway", "5xx", json.dumps([{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}])) in alarmed
-    queue_dims = json.dumps(
-        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["CronFailureQueue", "QueueName"]}}]
-    )
+    queue_dims = json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["CronFailureQueue", "QueueName"]}}])
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_dims) in alarmed
     for resource in resources.values():
         if resource["Type"] == "AWS::CloudWatch::Alarm":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from murmur import errors
 from murmur.api import auth
 from murmur.api.errors import domain_error, error_response, unexpected_error, validation_error
 from murmur.api.routes import inbox, links, me, orders
-from murmur.api.schemas import CatalogOut, ErrorOut, ProductOut
+from murmur.api.schemas import CatalogOut, ErrorOut, ProductOut, success
 from murmur.catalog import PRODUCTS
 from murmur.composition import Services
 
@@ -26,11 +27,13 @@ ERROR_RESPONSES: dict[int, Any] = {
         (401, "missing or invalid initData"),
         (403, "not allowed"),
         (404, "not found"),
+        (405, "method not allowed on this path; see Allow"),
         (409, "conflict with the current state"),
         (413, "request body too large"),
         (415, "the body must be application/json"),
         (422, "request validation failed"),
         (429, "rate limited; see Retry-After"),
+        (500, "unexpected failure (a bug: reported in the log)"),
         (503, "storage unavailable; retry"),
     )
 }
@@ -49,17 +52,16 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
                 description="`tma <initData>`: the Mini App's Telegram.WebApp.initData",
             )
         },
-        security=[{"tma": []}],
     )
 
     app.exception_handler(errors.MurmurError)(domain_error)
     app.exception_handler(RequestValidationError)(validation_error)
-    app.exception_handler(RouteNotFound)(lambda _exc: error_response(404, "not_found", "no such route"))
+    app.exception_handler(RouteNotFound)(lambda _exc: _no_route(app))
 
     for module in (me, links, inbox, orders):
         app.include_router(module.build(services))
 
-    @app.get("/api/catalog", summary="What Murmur sells, in Stars", security=[])
+    @app.get("/api/catalog", summary="What Murmur sells, in Stars", responses=success(CatalogOut))
     def get_catalog() -> CatalogOut:
         return CatalogOut(
             products=[
@@ -79,10 +81,50 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
     def openapi() -> Response[str]:
         return Response(200, "application/json", app.get_openapi_json_schema())
 
-    for route_list in app._static_routes + app._dynamic_routes:  # declare our error envelope on every route
-        if route_list.include_in_schema:
-            route_list.responses = {**ERROR_RESPONSES, **(route_list.responses or {})}
+    for route in app._static_routes + app._dynamic_routes:
+        if route.include_in_schema:
+            # Every route can answer with the error envelope; authenticated routes say so per route,
+            # because Powertools reads an empty per-route `security` as "inherit the global one".
+            route.responses = {**ERROR_RESPONSES, **(route.responses or {})}
+            if route.path not in auth.PUBLIC_PATHS:
+                route.security = [{"tma": []}]
     return app
+
+
+def _no_route(app: APIGatewayHttpResolver) -> Response:
+    """404 for an unknown path; 405 with `Allow` for a known path and another method."""
+    path = app.current_event.path
+    allowed = sorted(
+        {r.method.upper() for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(path)}
+    )
+    if allowed:
+        return error_response(
+            405, "method_not_allowed", f"use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}
+        )
+    return error_response(404, "not_found", "no such route")
+
+
+def _too_large(event: dict[str, Any], limit: int) -> Response | None:
+    body = event.get("body") or ""
+    if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
+        return error_response(413, "too_large", f"request body over {limit} bytes")
+    return None
+
+
+def _body_problem(event: dict[str, Any]) -> Response | None:
+    """Media type and encoding, checked before any parser sees the body (a parser's crash would be a 500)."""
+    body = event.get("body") or ""
+    headers = event.get("headers") or {}
+    declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if declared.split(";", 1)[0].strip().lower() not in ("", "application/json"):
+        return error_response(415, "unsupported_media_type", "send the body as application/json")
+    if body:
+        try:
+            raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+            raw.decode("utf-8")
+        except (ValueError, UnicodeError):
+            return error_response(400, "invalid_input", "the body is not UTF-8 JSON")
+    return None
 
 
 def as_lambda_response(response: Response) -> dict[str, Any]:
@@ -94,22 +136,16 @@ def as_lambda_response(response: Response) -> dict[str, Any]:
     }
 
 
-def _json_or_absent(headers: dict[str, str]) -> bool:
-    """The API speaks JSON only; any other declared body type is refused before a parser sees it."""
-    declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    media_type = declared.split(";", 1)[0].strip().lower()
-    return media_type in ("", "application/json")
-
-
 def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """Size limit and authentication before routing, so nothing unauthenticated reaches validation."""
+    """Size limit, then authentication, then media type and encoding, all before routing: nothing
+    unauthenticated reaches validation, and no parser sees a body it could choke on."""
     app = build_resolver(services)
     limit = services.settings.limits.body_bytes
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        body = event.get("body") or ""
-        if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
-            return as_lambda_response(error_response(413, "too_large", f"request body over {limit} bytes"))
+        too_large = _too_large(event, limit)
+        if too_large is not None:
+            return as_lambda_response(too_large)
         path = event.get("rawPath") or ""
         if path not in auth.PUBLIC_PATHS:
             try:
@@ -123,11 +159,10 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
             except errors.UnauthorizedError as exc:
                 return as_lambda_response(domain_error(exc))
             app.append_context(init=init)
-        if not _json_or_absent(event.get("headers") or {}):
+        problem = _body_problem(event)
+        if problem is not None:
             app.clear_context()
-            return as_lambda_response(
-                error_response(415, "unsupported_media_type", "send the body as application/json")
-            )
+            return as_lambda_response(problem)
         try:
             return app.resolve(event, context)
         except Exception as exc:  # anything unmapped: a 500 in our envelope, details only in the log

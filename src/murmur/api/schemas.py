@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MESSAGE_ID = r"^\d{13}[0-9a-f]{8}$"
 LINK_CODE = r"^[A-Za-z0-9]{12}$"
+ORDER_ID = r"^o_[A-Za-z0-9_-]{24}$"
+# What `inbox.clean_text` accepts, said in the schema so clients (and fuzzers) know it: no control
+# characters but newline and tab, and at least one visible character.
+_NO_CONTROL = r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]"
+TEXT = rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{_NO_CONTROL}*$"
+OPTIONAL_TEXT = rf"^{_NO_CONTROL}*$"
 GiftKind = Literal["heart", "fire", "crown"]
 ProductId = Literal["unlock", "hint", "plus_week", "pro_month", "gift_heart", "gift_fire", "gift_crown"]
 
@@ -18,7 +24,7 @@ class Strict(BaseModel):
 
 # ------------------------------------------------------------------ requests
 class SendMessageIn(Strict):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
     gift: GiftKind | None = None
     show_nickname: bool = False
 
@@ -28,11 +34,11 @@ class SettingsIn(Strict):
 
 
 class ReplyIn(Strict):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
 
 
 class ReportIn(Strict):
-    reason: str = Field(default="", max_length=300)
+    reason: str = Field(default="", max_length=300, pattern=OPTIONAL_TEXT)
 
 
 class OrderIn(Strict):
@@ -41,6 +47,11 @@ class OrderIn(Strict):
 
 
 # ------------------------------------------------------------------ responses
+def success(model: type[BaseModel], status: int = 200, description: str = "done") -> dict[int, Any]:
+    """The OpenAPI entry of a route's one success answer (the error answers are added to every route)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
 class ErrorBody(Strict):
     code: str
     message: str

@@ -125,6 +125,7 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await message.reply_text(f"Telegram refused the refund: {exc.message}")
                 return
         result = services.orders.refund(charge_id)
+        services.metrics.count("RefundsIssued")
     except MurmurError as exc:
         await message.reply_text(f"Not refunded: {exc.message}")
         return
@@ -187,6 +188,7 @@ async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(ok=True)
         return
     log.info("pre-checkout rejected: %s", reason)
+    services.metrics.count_by("PaymentRejected", "reason", reason)
     await query.answer(ok=False, error_message=texts.text(f"reject_{reason}", query.from_user.language_code))
 
 
@@ -211,6 +213,12 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
     if result.outcome is Outcome.DUPLICATE:
         return
+    if result.outcome is Outcome.FLAGGED:
+        services.metrics.count("FulfilmentFailed")
+    else:
+        services.metrics.count_by("StarsEarned", "product", result.product or "unknown", sp.total_amount)
+        if result.product == "unlock":
+            services.metrics.count("MessagesUnlocked")
     lang = message.from_user.language_code
     if result.outcome is Outcome.FLAGGED:
         key = "paid_flagged"
@@ -228,11 +236,14 @@ async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     assert message and message.refunded_payment
     rp = message.refunded_payment
+    services = _services(context)
     try:
-        result = _services(context).orders.refund(rp.telegram_payment_charge_id)
+        result = services.orders.refund(rp.telegram_payment_charge_id)
     except MurmurError as exc:
         log.warning("refunded_payment not applied: %s", exc.code)
         return
+    if result.outcome is not Outcome.DUPLICATE:
+        services.metrics.count("RefundsIssued")
     if result.outcome is not Outcome.DUPLICATE and message.from_user:
         await message.reply_text(texts.text("refunded", message.from_user.language_code, stars=rp.total_amount))
 

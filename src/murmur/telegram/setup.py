@@ -21,9 +21,6 @@ This is an operator's command, not Lambda code: it reads its own environment her
 `asyncio.run`, and never prints the token or the webhook secret (not even in Telegram's errors).
 """
 
-# Russian texts name Murmur, Stars and /terms in Latin letters; that mix is what RUF001 flags.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import argparse
@@ -170,9 +167,7 @@ def setup_calls(setup: BotSetup) -> list[ApiCall]:
         commands = [{"command": name, "description": text} for name, text in COMMANDS[language]]
         calls.append(ApiCall("setMyCommands", {"commands": commands, **_localized(language)}))
     for language in LANGUAGES:
-        calls.append(
-            ApiCall("setMyDescription", {"description": DESCRIPTIONS[language], **_localized(language)})
-        )
+        calls.append(ApiCall("setMyDescription", {"description": DESCRIPTIONS[language], **_localized(language)}))
         calls.append(
             ApiCall(
                 "setMyShortDescription",
@@ -206,9 +201,7 @@ async def _make(bot: Bot, call: ApiCall) -> bool:
     if call.method == "setMyDescription":
         return await bot.set_my_description(description=p["description"], language_code=language)
     if call.method == "setMyShortDescription":
-        return await bot.set_my_short_description(
-            short_description=p["short_description"], language_code=language
-        )
+        return await bot.set_my_short_description(short_description=p["short_description"], language_code=language)
     if call.method == "setChatMenuButton":
         button = MenuButton.de_json(p["menu_button"], bot)
         return await bot.set_chat_menu_button(menu_button=button)
@@ -283,9 +276,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             environment, "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET_PARAM", "the webhook secret"
         )
         secrets.append(webhook_secret)
-        setup = BotSetup(
-            args.site_url.strip(), args.webhook_url.strip(), webhook_secret, args.drop_pending_updates
-        )
+        setup = BotSetup(args.site_url.strip(), args.webhook_url.strip(), webhook_secret, args.drop_pending_updates)
         base_url = environment.get("TELEGRAM_API_URL") or DEFAULT_API_URL
         stack = environment.get("MURMUR_STACK")
         print(f"setting up the bot{f' for stack {stack}' if stack else ''} through {base_url}")

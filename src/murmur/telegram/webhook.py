@@ -52,6 +52,12 @@ class Webhook:
         return self._app
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return self._handle(event)
+        finally:
+            self.services.metrics.flush()
+
+    def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         given = headers.get(SECRET_HEADER)
         if not given:
@@ -88,6 +94,8 @@ class Webhook:
             app.bot_data["failures"] = None
         if not failures:
             return _reply(200)
+        if "successful_payment" in (data.get("message") or {}):
+            self.services.metrics.count("FulfilmentFailed")
         if any(_retryable(f) for f in failures):
             log.warning("update failed, asking Telegram to retry: %s", type(failures[0]).__name__)
             self.services.repos.state.release(key)

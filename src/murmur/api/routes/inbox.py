@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur import notices
-from murmur.api.schemas import MESSAGE_ID, DoneOut, InboxOut, MessageOut, ReplyIn, ReportIn
+from murmur.api.schemas import MESSAGE_ID, DoneOut, InboxOut, MessageOut, ReplyIn, ReportIn, success
 from murmur.composition import Services
 from murmur.errors import ConflictError
 from murmur.inbox import MessageView
@@ -41,16 +41,24 @@ def build(services: Services) -> APIGatewayHttpRouter:
     def me() -> int:
         return int(router.context["init"].user.id)
 
-    @router.get("/api/inbox", summary="My messages, newest first")
+    @router.get("/api/inbox", summary="My messages, newest first", responses=success(InboxOut))
     def inbox(cursor: Cursor = None) -> InboxOut:
         views, next_cursor, _ = services.inbox.page(me(), cursor)
         return InboxOut(messages=[message_out(v) for v in views], next_cursor=next_cursor)
 
-    @router.get("/api/messages/<message_id>", summary="One of my messages (full text when readable)")
+    @router.get(
+        "/api/messages/<message_id>",
+        summary="One of my messages (full text when readable)",
+        responses=success(MessageOut),
+    )
     def read(message_id: MessageId) -> MessageOut:
         return message_out(services.inbox.read(me(), message_id))
 
-    @router.post("/api/messages/<message_id>/reply", summary="Answer the anonymous sender through the bot")
+    @router.post(
+        "/api/messages/<message_id>/reply",
+        summary="Answer the anonymous sender through the bot",
+        responses=success(DoneOut, 202, "sent to the sender"),
+    )
     def reply(message_id: MessageId, body: ReplyIn) -> Response[DoneOut]:
         message, text = services.inbox.reply_target(me(), message_id, body.text)
         sender = services.repos.users.get(message.sender_id)
@@ -59,12 +67,20 @@ def build(services: Services) -> APIGatewayHttpRouter:
             raise ConflictError("the sender cannot receive replies right now")
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
-    @router.post("/api/messages/<message_id>/block", summary="Refuse every later message from this sender")
+    @router.post(
+        "/api/messages/<message_id>/block",
+        summary="Refuse every later message from this sender",
+        responses=success(DoneOut),
+    )
     def block(message_id: MessageId) -> DoneOut:
         services.moderation.block(me(), message_id)
         return DoneOut(ok=True)
 
-    @router.post("/api/messages/<message_id>/report", summary="Report this message to the moderators")
+    @router.post(
+        "/api/messages/<message_id>/report",
+        summary="Report this message to the moderators",
+        responses=success(DoneOut, 202, "reported"),
+    )
     def report(message_id: MessageId, body: ReportIn) -> Response[DoneOut]:
         for notice in services.moderation.report(me(), message_id, body.reason):
             try:

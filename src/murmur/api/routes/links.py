@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from murmur import catalog, notices
 from murmur.api.auth import person_of
 from murmur.api.routes.orders import invoice_out
-from murmur.api.schemas import LINK_CODE, LinkPageOut, SendMessageIn, SentOut
+from murmur.api.schemas import LINK_CODE, LinkPageOut, SendMessageIn, SentOut, success
 from murmur.composition import Services
 from murmur.inbox import clues_of, describe_clue
 
@@ -23,7 +23,11 @@ Code = Annotated[str, Path(pattern=LINK_CODE, description="a personal link code"
 def build(services: Services) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
-    @router.get("/api/links/<code>", summary="Who a link belongs to, and what a hint may reveal about me")
+    @router.get(
+        "/api/links/<code>",
+        summary="Who a link belongs to, and what a hint may reveal about me",
+        responses=success(LinkPageOut),
+    )
     def get_link(code: Code) -> LinkPageOut:
         init = router.context["init"]
         owner = services.inbox.link_owner(code)
@@ -38,7 +42,11 @@ def build(services: Services) -> APIGatewayHttpRouter:
             gifts={kind: p.stars for kind, p in catalog.GIFTS.items() if kind},
         )
 
-    @router.post("/api/links/<code>/messages", summary="Send an anonymous message")
+    @router.post(
+        "/api/links/<code>/messages",
+        summary="Send an anonymous message",
+        responses=success(SentOut, 201, "stored; the owner is notified"),
+    )
     def send(code: Code, body: SendMessageIn) -> Response[SentOut]:
         init = router.context["init"]
         sender = person_of(init)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur import texts
 from murmur.api.auth import person_of
-from murmur.api.schemas import DoneOut, LinkOut, MeOut, PlanOut, SettingsIn
+from murmur.api.schemas import DoneOut, LinkOut, MeOut, PlanOut, SettingsIn, success
 from murmur.composition import Services
 from murmur.inbox import Profile
 from murmur.privacy import erase_user
@@ -43,12 +43,12 @@ def me_out(profile: Profile, services: Services) -> MeOut:
 def build(services: Services) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
-    @router.get("/api/me", summary="My profile, personal link, plan and counts")
+    @router.get("/api/me", summary="My profile, personal link, plan and counts", responses=success(MeOut))
     def get_me() -> MeOut:
         init = router.context["init"]
         return me_out(services.inbox.profile(person_of(init), init.start_param), services)
 
-    @router.patch("/api/me", summary="Change my settings")
+    @router.patch("/api/me", summary="Change my settings", responses=success(MeOut))
     def patch_me(body: SettingsIn) -> MeOut:
         init = router.context["init"]
         person = person_of(init)
@@ -56,7 +56,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
         services.inbox.set_accepting(person.id, body.accepts_messages)
         return me_out(services.inbox.profile(person), services)
 
-    @router.delete("/api/me", summary="Erase my data")
+    @router.delete("/api/me", summary="Erase my data", responses=success(DoneOut, 200, "erased"))
     def delete_me() -> DoneOut:
         erase_user(services.repos, router.context["init"].user.id)
         return DoneOut(ok=True)

@@ -10,11 +10,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur.api.auth import person_of
 from murmur.api.routes.me import me_out
-from murmur.api.schemas import InvoiceOut, MeOut, OrderIn, OrderStatusOut
+from murmur.api.schemas import ORDER_ID, InvoiceOut, MeOut, OrderIn, OrderStatusOut, success
 from murmur.composition import Services
 from murmur.orders import PaidOrder
 
-OrderId = Annotated[str, Path(pattern=r"^o_[A-Za-z0-9_-]{24}$", description="an order id")]
+OrderId = Annotated[str, Path(pattern=ORDER_ID, description="an order id")]
 
 
 def invoice_out(paid: PaidOrder) -> InvoiceOut:
@@ -30,24 +30,34 @@ def invoice_out(paid: PaidOrder) -> InvoiceOut:
 def build(services: Services) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
-    @router.post("/api/orders", summary="Create an order and its Stars invoice link (for WebApp.openInvoice)")
+    @router.post(
+        "/api/orders",
+        summary="Create an order and its Stars invoice link (for WebApp.openInvoice)",
+        responses=success(InvoiceOut, 201, "order created"),
+    )
     def create(body: OrderIn) -> Response[InvoiceOut]:
         buyer = person_of(router.context["init"])
         paid = services.orders.create(buyer, body.product, body.message_id)
         return Response(status_code=201, content_type="application/json", body=invoice_out(paid))
 
-    @router.get("/api/orders/<order_id>", summary="An order's status (paid only after successful_payment)")
+    @router.get(
+        "/api/orders/<order_id>",
+        summary="An order's status (paid only after successful_payment)",
+        responses=success(OrderStatusOut),
+    )
     def status(order_id: OrderId) -> OrderStatusOut:
         order = services.orders.status(router.context["init"].user.id, order_id)
         return OrderStatusOut(order_id=order.order_id, product=order.product, status=order.status.value)  # type: ignore[arg-type]
 
-    @router.post("/api/plan/pro/cancel", summary="Stop renewing Pro (it stays active until its end)")
+    @router.post(
+        "/api/plan/pro/cancel", summary="Stop renewing Pro (it stays active until its end)", responses=success(MeOut)
+    )
     def cancel() -> MeOut:
         person = person_of(router.context["init"])
         services.orders.set_pro_cancelled(person.id, True)
         return me_out(services.inbox.profile(person), services)
 
-    @router.post("/api/plan/pro/resume", summary="Renew Pro again")
+    @router.post("/api/plan/pro/resume", summary="Renew Pro again", responses=success(MeOut))
     def resume() -> MeOut:
         person = person_of(router.context["init"])
         services.orders.set_pro_cancelled(person.id, False)
