@@ -31,7 +31,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    report = Renewals(services.repos, services.clock, services.settings.webapp_url).run()
+    report = Renewals(services.repos, services.clock, services.webapp_url).run()
     for notice in report.notices:
         services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
     stars = reconcile(services.repos, services.orders, services.gateway)

@@ -32,7 +32,7 @@ class Services:
         self._client = client
         self._gateway = gateway
 
-    def _secret(self, value: str | None, param: str | None, what: str) -> str:
+    def _configured(self, value: str | None, param: str | None, what: str) -> str:
         if value:
             return value
         if param:
@@ -60,17 +60,22 @@ class Services:
 
     @cached_property
     def bot_token(self) -> str:
-        return self._secret(self.settings.bot_token, self.settings.bot_token_param, "the bot token")
+        return self._configured(self.settings.bot_token, self.settings.bot_token_param, "the bot token")
 
     @cached_property
     def webhook_secret(self) -> str:
-        return self._secret(self.settings.webhook_secret, self.settings.webhook_secret_param, "the webhook secret")
+        return self._configured(self.settings.webhook_secret, self.settings.webhook_secret_param, "the webhook secret")
+
+    @cached_property
+    def webapp_url(self) -> str:
+        """Where web_app buttons open the Mini App: set directly locally, published by the stack on AWS."""
+        return self._configured(self.settings.webapp_url, self.settings.webapp_url_param, "the Mini App URL")
 
     @cached_property
     def pseudonym_secret(self) -> bytes:
         value = self.settings.pseudonym_secret
         if not value and self.settings.pseudonym_secret_param:
-            value = self._secret(None, self.settings.pseudonym_secret_param, "the pseudonym secret")
+            value = self._configured(None, self.settings.pseudonym_secret_param, "the pseudonym secret")
         if value:
             return value.encode()
         # Fallback for the local stack: derived from the bot token (rotating the token would re-key blocks).

@@ -65,6 +65,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     bot_username: str = "murmur_bot"
     webapp_url: str = ""
+    webapp_url_param: str | None = None
     initdata_max_age: int = 86400
     metrics_namespace: str = "Murmur"
     service_name: str = "murmur"
@@ -96,6 +97,7 @@ class Settings:
             admin_ids=_ids(e.get("MURMUR_ADMIN_IDS", "")),
             bot_username=e.get("MURMUR_BOT_USERNAME") or "murmur_bot",
             webapp_url=e.get("MURMUR_WEBAPP_URL", ""),
+            webapp_url_param=e.get("MURMUR_WEBAPP_URL_PARAM") or None,
             initdata_max_age=int(e.get("MURMUR_INITDATA_MAX_AGE", "86400")),
             metrics_namespace=e.get("POWERTOOLS_METRICS_NAMESPACE") or "Murmur",
             service_name=e.get("POWERTOOLS_SERVICE_NAME") or "murmur",

@@ -334,9 +334,14 @@ def test_ssm_reads_are_pinned_to_parameter_arns(stack: dict[str, Any]) -> None:
     }
     for function, arns in expected.items():
         reads = [s for s in role_statements(stack, function) if s["Action"] == "ssm:GetParameter"]
-        assert len(reads) == 1
-        resources = reads[0]["Resource"]
-        assert (resources if isinstance(resources, list) else [resources]) == arns
+        granted = []
+        for statement in reads:
+            resources = statement["Resource"]
+            granted += resources if isinstance(resources, list) else [resources]
+        # Plus the stack's own (non-secret) site-url parameter, which every function reads.
+        site_url = [arn for arn in granted if arn.endswith("/site-url")]
+        assert len(site_url) == 1 and site_url[0].startswith(f"arn:aws:ssm:{REGION}:{account}:parameter/")
+        assert [arn for arn in granted if not arn.endswith("/site-url")] == arns
 
 
 def test_api_gateway_may_invoke_exactly_the_two_http_functions(stack: dict[str, Any]) -> None:

@@ -64,7 +64,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = _person(update)
     param = context.args[0] if context.args else None
     user = services.inbox.ensure_user(person, param)
-    webapp = services.settings.webapp_url
+    webapp = services.webapp_url
     if param and CODE_RE.match(param):
         try:
             owner = services.inbox.link_owner(param)

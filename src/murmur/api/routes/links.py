@@ -51,7 +51,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
         init = router.context["init"]
         sender = person_of(init)
         message, owner = services.inbox.send(sender, code, body.text, body.show_nickname)
-        notice = notices.new_message(services.settings.webapp_url, owner.user_id, owner.language_code, message)
+        notice = notices.new_message(services.webapp_url, owner.user_id, owner.language_code, message)
         try:
             services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
         except Exception as exc:  # the message is stored; a failed notification must not lose it
