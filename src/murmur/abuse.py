@@ -12,7 +12,7 @@ from murmur.errors import NotFoundError
 if TYPE_CHECKING:
     from murmur.clock import Clock
     from murmur.inbox import Inbox
-    from murmur.models import Message
+    from murmur.models import Message, Person
     from murmur.notices import Notice
     from murmur.store.repositories import Repositories
 
@@ -93,6 +93,18 @@ class Moderation:
     def block_for_recipient(self, key: str) -> None:
         message = self.reported_message(key)
         self.repos.state.block(message.recipient_id, message.pseudonym, int(self.clock.now()))
+
+    def support_request(self, person: Person, text: str) -> list[Notice]:
+        """A /paysupport request for every admin, with the person's recent payments."""
+        from murmur import notices
+        from murmur.inbox import clean_text
+
+        body = clean_text(text, 1000, "request")
+        payments = self.repos.payments.of_user(person.id, limit=5)
+        return [
+            notices.support_request(admin, person.id, person.language_code or "?", body, payments)
+            for admin in sorted(self.admin_ids)
+        ]
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from murmur import texts
 from murmur.inbox import preview
-from murmur.models import Message
+from murmur.models import Message, Payment
 from murmur.telegram.gateway import Button
 
 
@@ -76,3 +76,12 @@ def report(admin_id: int, language: str, message: Message, reason: str) -> Notic
             [Button(texts.text("dismiss", language), callback_data=f"ok:{key}")],
         ],
     )
+
+
+def support_request(admin_id: int, user_id: int, language: str, text: str, payments: list[Payment]) -> Notice:
+    """To an admin: a payment problem, from a buyer who chose to write to support (not an anonymous sender)."""
+    lines = [f"🧾 /paysupport from user {user_id} ({language}):", text[:1000], "", "Recent payments:"]
+    lines += [
+        f"• {p.product} {p.amount} ⭐ {p.status.value} — /refund {p.charge_id}" for p in payments[:5]
+    ] or ["• none"]
+    return Notice(admin_id, "\n".join(lines))

@@ -71,3 +71,16 @@ def test_a_failed_notification_never_loses_the_message(stack: LocalStack) -> Non
     mid = send(stack, owner, sender, "the bot api is down")["message_id"]
     inbox = stack.api("GET", "/api/inbox", user=owner).json()["messages"]
     assert [m["id"] for m in inbox] == [mid]
+
+
+def test_paysupport_request_reaches_the_admins_with_refund_commands(stack: LocalStack) -> None:
+    from tests.functional.conftest import ALICE
+    from tests.functional.helpers import buy
+
+    buyer, sender = person("Bea"), person()
+    mid = send(stack, buyer, sender, "pay then complain")["message_id"]
+    paid = buy(stack, buyer, "unlock", mid)
+    stack.send_text(buyer, "/paysupport paid but nothing happened")
+    assert "support" in _last(stack, buyer)["text"]
+    admin_note = stack.bot_api.messages_to(ALICE)[-1]["text"]
+    assert "paid but nothing happened" in admin_note and f"/refund {paid['charge_id']}" in admin_note

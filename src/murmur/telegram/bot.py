@@ -84,9 +84,18 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def paysupport(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/paysupport: required by Telegram for digital goods."""
-    assert update.effective_message
-    await update.effective_message.reply_text(texts.text("paysupport", _person(update).language_code))
+    """/paysupport [what happened]: how refunds work; with a text, the request goes to the admins along
+    with the person's recent payments, so a /refund is one tap away. Required by Telegram for digital goods."""
+    message = update.effective_message
+    assert message
+    person = _person(update)
+    if not context.args:
+        await message.reply_text(texts.text("paysupport", person.language_code))
+        return
+    services = _services(context)
+    for notice in services.moderation.support_request(person, " ".join(context.args)):
+        await _say(context, notice)
+    await message.reply_text(texts.text("support_sent", person.language_code))
 
 
 async def terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
