@@ -182,7 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        with LocalStack(functions_dir=args.functions_dir, webapp_url=url) as stack:
+        # The ARCHITECTURE.md interface: your own DynamoDB or Bot API, when set, replaces the embedded one.
+        with LocalStack(
+            functions_dir=args.functions_dir,
+            webapp_url=url,
+            dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+            telegram_api_url=os.environ.get("TELEGRAM_API_URL") or None,
+        ) as stack:
             handler.site = DevSite(stack.emulator, SimulatorApi(stack))
             thread = threading.Thread(target=server.serve_forever, name="dev-server", daemon=True)
             thread.start()
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  bot token:      {stack.bot_token}", flush=True)
             print(f"  webhook secret: {stack.webhook_secret}", flush=True)
             print(f"  DynamoDB:       {stack.dynamodb_endpoint}", flush=True)
-            print(f"  Bot API:        {stack.bot_api.base_url}", flush=True)
+            print(f"  Bot API:        {stack.env['TELEGRAM_API_URL']}", flush=True)
             print("Ctrl-C to stop.", flush=True)
             while not stopping.wait(0.5):
                 pass

@@ -120,7 +120,11 @@ class LocalStack:
         bot_api_port: int = 0,
         webapp_url: str = "http://127.0.0.1:8080/",
         precheckout_timeout: float = 10.0,
+        dynamodb_endpoint: str | None = None,
+        telegram_api_url: str | None = None,
     ) -> None:
+        """`dynamodb_endpoint` / `telegram_api_url` point the handlers at a DynamoDB or Bot API of your own
+        instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake)."""
         self.functions_dir = functions_dir
         self.template_path = template_path
         self.host = host
@@ -134,6 +138,9 @@ class LocalStack:
         self.tables: dict[str, str] = {}
         self.functions: dict[str, LoadedFunction] = {}
         self._moto_port = moto_port
+        self._external_dynamodb = dynamodb_endpoint
+        self._external_bot_api = telegram_api_url
+        self._started = False
         self._bot_api_port = bot_api_port
         self._moto: ThreadedMotoServer | None = None
         self._bot_api: FakeBotApi | None = None
@@ -157,11 +164,13 @@ class LocalStack:
 
     def start(self) -> None:
         """Start moto and the fake Bot API, create the tables, set the environment, import the handlers."""
-        if self._moto is not None:
+        if self._started:
             raise SandboxError("this LocalStack is already started")
+        self._started = True
         try:
-            self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
-            self._moto.start()
+            if self._external_dynamodb is None:
+                self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
+                self._moto.start()
             self._bot_api = FakeBotApi(
                 self.bot_token,
                 bot_username=SANDBOX_BOT_USERNAME,
@@ -192,6 +201,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Shut everything down and put the process environment back; safe to call twice."""
+        self._started = False
         for function in self.functions.values():
             # Optional hook: a function may close what it holds (event loop, HTTP client).
             shutdown = getattr(function.module, "shutdown", None)
@@ -249,7 +259,7 @@ class LocalStack:
             {
                 "TELEGRAM_BOT_TOKEN": self.bot_token,
                 "TELEGRAM_WEBHOOK_SECRET": self.webhook_secret,
-                "TELEGRAM_API_URL": self.bot_api.base_url,
+                "TELEGRAM_API_URL": self._external_bot_api or self.bot_api.base_url,
                 "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
@@ -300,6 +310,8 @@ class LocalStack:
 
     @property
     def dynamodb_endpoint(self) -> str:
+        if self._external_dynamodb is not None:
+            return self._external_dynamodb
         if self._moto is None:
             raise SandboxError("the LocalStack is not started")
         host, port = self._moto.get_host_and_port()
