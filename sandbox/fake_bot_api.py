@@ -293,9 +293,11 @@ class FakeBotApi:
         payload: str,
         charge_id: str | None = None,
         subscription_period: int | None = None,
+        affiliate: JSONDict | None = None,
     ) -> str:
         """Book a user's Stars payment, as Telegram does when they pay an invoice; returns its
-        telegram_payment_charge_id (a realistic "stx..." one unless given)."""
+        telegram_payment_charge_id (a realistic "stx..." one unless given). `affiliate` is the AffiliateInfo
+        Telegram attaches when the payer came through an affiliate link (Affiliate Program)."""
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise ValueError("amount must be a positive number of Stars")
         charge_id = charge_id or "stx" + "".join(secrets.choice(_CHARGE_ALPHABET) for _ in range(80))
@@ -311,6 +313,8 @@ class FakeBotApi:
             }
             if subscription_period is not None:
                 source["subscription_period"] = subscription_period
+            if affiliate is not None:
+                source["affiliate"] = affiliate
             self._transactions.append(
                 {"id": charge_id, "amount": amount, "date": self._now(), "source": source}
             )

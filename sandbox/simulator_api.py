@@ -42,6 +42,7 @@ class SimulatorApi:
             ("GET", "initdata"): self._initdata,
             ("GET", "chat"): self._chat,
             ("GET", "clock"): self._clock,
+            ("GET", "invoice"): self._invoice,
             ("POST", "clock"): self._advance_clock,
             ("POST", "send"): self._send,
             ("POST", "press"): self._press,
@@ -126,6 +127,22 @@ class SimulatorApi:
                 f"the bot sent no message {message_id} to {user['id']}", status=404, code="not_found"
             )
         return {"webhook_status": self.stack.press_button(user, message, data).status}
+
+    def _invoice(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """What the Stars sheet shows for an invoice link's slug: title, description, amount."""
+        slug = _query_one(query, "slug")
+        try:
+            invoice = self.stack.bot_api.invoice(slug)
+        except KeyError as exc:
+            raise SimulatorInputError(f"no invoice {slug!r}", status=404, code="not_found") from exc
+        return {
+            "slug": slug,
+            "title": invoice["title"],
+            "description": invoice["description"],
+            "currency": invoice["currency"],
+            "amount": sum(int(price["amount"]) for price in invoice["prices"] or []),
+            "subscription_period": invoice.get("subscription_period"),
+        }
 
     def _pay(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         user = demo_user(_user_id(body.get("user")))

@@ -25,6 +25,8 @@ class Reconciled:
     repaired: list[str] = field(default_factory=list)  # charge ids fulfilled late
     refunds_applied: list[str] = field(default_factory=list)
     pages: int = 0
+    affiliate_stars: int = 0
+    affiliate_transactions: int = 0
 
 
 def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_pages: int = 5) -> Reconciled:
@@ -33,6 +35,7 @@ def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_page
     for _ in range(max_pages):
         page = gateway.star_transactions(offset, PAGE)
         result.pages += 1
+        affiliated = [tx.affiliate_stars for tx in page if tx.affiliate_stars]
         for tx in page:
             result.seen += 1
             if tx.user_id is None:
@@ -59,6 +62,12 @@ def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_page
                 except MurmurError as exc:
                     log.warning("refund not applied in reconciliation: %s", exc.code)
         offset += len(page)
+        if affiliated:
+            # Counted just before the cursor moves past the page: a crash in between counts one page twice
+            # at most, which is why /stats calls these commissions "seen".
+            repos.state.add_affiliate(sum(affiliated), len(affiliated))
+            result.affiliate_stars += sum(affiliated)
+            result.affiliate_transactions += len(affiliated)
         repos.state.set_cursor(CURSOR, str(offset))
         if len(page) < PAGE:
             break

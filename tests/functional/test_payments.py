@@ -215,7 +215,7 @@ def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack) -> N
     created = order(stack, owner, "hint", mid).json()
     charge = stack.bot_api.record_star_payment(owner["id"], 5, created["order_id"])
     settings = Settings.from_env(stack.env)
-    workers = [Services(settings) for _ in range(12)]
+    workers = [Services(settings) for _ in range(50)]
     outcomes: list[Outcome] = []
     barrier = threading.Barrier(len(workers))
 
@@ -387,3 +387,75 @@ def test_payments_emit_business_metrics_without_identities(stack: LocalStack, ca
     stars = next(m for m in lines if m.get("product") == "unlock")
     assert stars["StarsEarned"] in (1, 1.0, [1.0])
     assert all(str(owner["id"]) not in json.dumps(m) and str(sender["id"]) not in json.dumps(m) for m in lines)
+
+
+def test_admin_stats_show_revenue_by_product_and_affiliate_commissions(stack: LocalStack) -> None:
+    before = stack.functions["WebhookFunction"].module.services.repos.state.revenue()
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "statistics are fun to read")["message_id"]
+    buy(stack, owner, "unlock", mid)
+    buy(stack, owner, "hint", mid)
+    refunded = buy(stack, owner, "hint", mid)
+    stack.send_text(ALICE, f"/refund {refunded['charge_id']}")
+    # A payment that came through an affiliate link: Telegram pays the affiliate and tells us in the ledger.
+    created = order(stack, owner, "plus_week").json()
+    lost = stack.pay_invoice(owner, created["invoice_link"], deliver=False)
+    assert lost["status"] == "paid"
+    stack.bot_api.record_star_payment(
+        owner["id"], 15, created["order_id"] + "x", affiliate={"commission_per_mille": 200, "amount": 3}
+    )
+    stack.run_cron()
+    after = stack.functions["WebhookFunction"].module.services.repos.state.revenue()
+
+    def delta(key: str) -> int:
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert (delta("stars_unlock"), delta("count_unlock")) == (1, 1)
+    assert (delta("stars_hint"), delta("count_hint")) == (5, 1)  # two bought, one refunded
+    assert delta("stars_plus_week") == 15  # the lost update, repaired by reconciliation
+    assert (delta("affiliate_stars"), delta("affiliate_transactions")) == (3, 1)
+    stack.send_text(ALICE, "/stats")
+    report = stack.bot_api.messages_to(ALICE)[-1]["text"]
+    assert "Revenue" in report and "unlock:" in report and "Affiliate commissions seen" in report
+
+
+def test_successful_payment_without_a_pre_checkout_is_still_honoured_once(stack: LocalStack) -> None:
+    """Telegram took the Stars: a valid pending order is fulfilled even if we never saw its pre-checkout."""
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "skip the checkout please")["message_id"]
+    created = order(stack, owner, "unlock", mid).json()
+    charge = stack.bot_api.record_star_payment(owner["id"], 1, created["order_id"])
+    update = {
+        "update_id": 8_900_000 + owner["id"],
+        "message": {
+            "message_id": 5,
+            "date": int(stack.now()),
+            "chat": {"id": owner["id"], "type": "private"},
+            "from": owner,
+            "successful_payment": {
+                "currency": "XTR",
+                "total_amount": 1,
+                "invoice_payload": created["order_id"],
+                "telegram_payment_charge_id": charge,
+                "provider_payment_charge_id": "",
+            },
+        },
+    }
+    assert stack.webhook(update).status == 200
+    assert not read(stack, owner, mid)["locked"]
+    assert not stack.bot_api.calls("answerPreCheckoutQuery")
+
+
+def test_refunds_of_hint_and_pro_take_back_exactly_what_was_bought(stack: LocalStack) -> None:
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "hints and pro refunded")["message_id"]
+    buy(stack, owner, "hint", mid)
+    second = buy(stack, owner, "hint", mid)
+    stack.send_text(ALICE, f"/refund {second['charge_id']}")
+    assert read(stack, owner, mid)["hints_left"] == 2
+    pro = buy(stack, owner, "pro_month")
+    assert not read(stack, owner, mid)["locked"]
+    stack.send_text(ALICE, f"/refund {pro['charge_id']}")
+    assert "Pro ended" in stack.bot_api.messages_to(ALICE)[-1]["text"]
+    assert read(stack, owner, mid)["locked"]
+    assert stack.api("GET", "/api/me", user=owner).json()["plan"]["kind"] == "free"

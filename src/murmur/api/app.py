@@ -46,10 +46,12 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
         version="1.0.0",
         summary="Anonymous inbox inside Telegram, paid with Telegram Stars",
         security_schemes={
-            "tma": APIKey(
-                name="Authorization",
-                **{"in": APIKeyIn.header},
-                description="`tma <initData>`: the Mini App's Telegram.WebApp.initData",
+            "tma": APIKey.model_validate(
+                {
+                    "name": "Authorization",
+                    "in": APIKeyIn.header,
+                    "description": "`tma <initData>`: the Mini App's Telegram.WebApp.initData",
+                }
             )
         },
     )
@@ -94,13 +96,9 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
 def _no_route(app: APIGatewayHttpResolver) -> Response:
     """404 for an unknown path; 405 with `Allow` for a known path and another method."""
     path = app.current_event.path
-    allowed = sorted(
-        {r.method.upper() for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(path)}
-    )
+    allowed = sorted({r.method.upper() for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(path)})
     if allowed:
-        return error_response(
-            405, "method_not_allowed", f"use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}
-        )
+        return error_response(405, "method_not_allowed", f"use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
     return error_response(404, "not_found", "no such route")
 
 

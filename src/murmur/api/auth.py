@@ -9,9 +9,7 @@ from murmur.telegram.initdata import InitData, validate
 PUBLIC_PATHS = frozenset({"/api/openapi.json", "/api/catalog"})
 
 
-def authenticate(
-    headers: dict[str, str], *, bot_token: str, now: float, max_age: int, public_key_hex: str
-) -> InitData:
+def authenticate(headers: dict[str, str], *, bot_token: str, now: float, max_age: int, public_key_hex: str) -> InitData:
     """The HMAC always; the Ed25519 `signature` too whenever the client sent one (checked, not trusted),
     against the Telegram key chosen by configuration (production unless told otherwise)."""
     header = next((v for k, v in headers.items() if k.lower() == "authorization"), "")

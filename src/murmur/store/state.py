@@ -82,3 +82,34 @@ class StateRepository:
     def delete_prefix_keys(self, keys: list[str]) -> None:
         for key in keys:
             self.client.delete_item(TableName=self.table, Key={"pk": s(key)})
+
+    # ------------------------------------------------------------ revenue ledger summary (admin /stats)
+    STATS_KEY = "stats#revenue"
+
+    def add_revenue_op(self, product: str, stars: int, count: int) -> Op:
+        """Kept inside the fulfilment and refund transactions, so /stats needs one GetItem, never a Scan."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": s(self.STATS_KEY)},
+                    "UpdateExpression": "ADD #s :stars, #c :count",
+                    "ExpressionAttributeNames": {"#s": f"stars_{product}", "#c": f"count_{product}"},
+                    "ExpressionAttributeValues": {":stars": n(stars), ":count": n(count)},
+                }
+            }
+        )
+
+    def add_affiliate(self, stars: int, transactions: int) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key={"pk": s(self.STATS_KEY)},
+            UpdateExpression="ADD affiliate_stars :s, affiliate_transactions :t",
+            ExpressionAttributeValues={":s": n(stars), ":t": n(transactions)},
+        )
+
+    def revenue(self) -> dict[str, int]:
+        item = self.client.get_item(TableName=self.table, Key={"pk": s(self.STATS_KEY)}, ConsistentRead=True).get(
+            "Item", {}
+        )
+        return {k: int(v["N"]) for k, v in item.items() if "N" in v}

@@ -142,6 +142,31 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(f"Refunded {result.payment.amount if result.payment else 0} ⭐ ({revoked}).")
 
 
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): Stars revenue by product (net of refunds) and affiliate commissions seen."""
+    services = _services(context)
+    message = update.effective_message
+    assert message
+    if not services.moderation.is_admin(_person(update).id):
+        return
+    await message.reply_text(revenue_report(services.repos.state.revenue()))
+
+
+def revenue_report(totals: dict[str, int]) -> str:
+    lines = ["Revenue (Stars, net of refunds):"]
+    for product in [*PRODUCTS, "unmatched"]:
+        stars, count = totals.get(f"stars_{product}", 0), totals.get(f"count_{product}", 0)
+        if stars or count:
+            lines.append(f"• {product}: {stars} ⭐ from {count} payments")
+    total = sum(v for k, v in totals.items() if k.startswith("stars_"))
+    lines.append(f"Total: {total} ⭐")
+    lines.append(
+        f"Affiliate commissions seen: {totals.get('affiliate_stars', 0)} ⭐ "
+        f"on {totals.get('affiliate_transactions', 0)} transactions (paid by Telegram)"
+    )
+    return "\n".join(lines)
+
+
 async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ban <user id> and /unban <user id> (admins)."""
     services = _services(context)
@@ -279,6 +304,7 @@ def build_application(services: Services, token: str, base_url: str) -> Applicat
     app.add_handler(CommandHandler("terms", terms))
     app.add_handler(CommandHandler("deleteme", deleteme))
     app.add_handler(CommandHandler("refund", refund))
+    app.add_handler(CommandHandler("stats", stats))
     app.add_handler(CommandHandler(["ban", "unban"], ban))
     app.add_handler(CallbackQueryHandler(report_action, pattern=r"^(ban|blk|ok):"))
     app.add_handler(PreCheckoutQueryHandler(pre_checkout))

@@ -38,6 +38,7 @@ class StarTransaction:
     payload: str | None
     incoming: bool
     subscription_period: int | None = None
+    affiliate_stars: int = 0  # what Telegram paid an affiliate out of this transaction (Affiliate Program)
 
 
 class BotGateway(Protocol):
@@ -80,6 +81,7 @@ def star_transaction_of(tx: Any) -> StarTransaction:
     """Map PTB's StarTransaction (incoming from a user, or outgoing refund to a user)."""
     partner = tx.source if tx.source is not None else tx.receiver
     user = getattr(partner, "user", None)
+    affiliate = getattr(partner, "affiliate", None)
     return StarTransaction(
         id=tx.id,
         user_id=user.id if user else None,
@@ -88,6 +90,7 @@ def star_transaction_of(tx: Any) -> StarTransaction:
         payload=getattr(partner, "invoice_payload", None),
         incoming=tx.source is not None,
         subscription_period=int(p.total_seconds()) if (p := getattr(partner, "subscription_period", None)) else None,
+        affiliate_stars=int(affiliate.amount) if affiliate is not None else 0,
     )
 
 

@@ -1,0 +1,31 @@
+/** The sandbox's /sandbox/* JSON endpoints, which play Telegram's servers for this page. */
+
+async function call(method, path, body) {
+  const init = { method, cache: "no-store", headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const payload = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = payload && payload.error ? payload.error.message : response.statusText;
+    throw new Error(`${method} ${path}: ${message}`);
+  }
+  return payload;
+}
+
+const q = encodeURIComponent;
+export const sandbox = {
+  users: () => call("GET", "/sandbox/users"),
+  initData: (userId, startParam) =>
+    call("GET", `/sandbox/initdata?user=${q(userId)}${startParam ? `&start_param=${q(startParam)}` : ""}`),
+  chat: (userId) => call("GET", `/sandbox/chat?user=${q(userId)}`),
+  send: (userId, text) => call("POST", "/sandbox/send", { user: userId, text }),
+  press: (userId, messageId, data) => call("POST", "/sandbox/press", { user: userId, message_id: messageId, callback_data: data }),
+  invoice: (slug) => call("GET", `/sandbox/invoice?slug=${q(slug)}`),
+  pay: (userId, slug, confirm = true) => call("POST", "/sandbox/pay", { user: userId, slug, confirm }),
+  clock: () => call("GET", "/sandbox/clock"),
+  advance: (seconds) => call("POST", "/sandbox/clock", { advance_seconds: seconds }),
+  cron: () => call("POST", "/sandbox/cron"),
+};

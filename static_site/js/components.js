@@ -1,0 +1,103 @@
+/** Small pieces shared by the screens: states, toast, gift badges, the share card, message cards. */
+import { el } from "./dom.js";
+import { t, formatDateTime } from "./i18n.js";
+import { haptic, openShare } from "./telegram.js";
+import { hrefOf } from "./router.js";
+
+export const GIFT_EMOJI = { heart: "❤️", fire: "🔥", crown: "👑" };
+
+export function loadingState() {
+  return el("div", { class: "state state-loading", role: "status" },
+    el("span", { class: "spinner", "aria-hidden": "true" }),
+    el("span", { class: "visually-hidden" }, t("loading")));
+}
+
+export function emptyState(title, body, ...actions) {
+  return el("div", { class: "state state-empty" },
+    el("div", { class: "state-icon", "aria-hidden": "true" }, "✉️"),
+    el("h2", {}, title),
+    el("p", { class: "hint" }, body),
+    actions);
+}
+
+/** An error with a retry button; `error` is an ApiError or anything thrown. */
+export function errorState(error, onRetry) {
+  const network = error && error.code === "network";
+  return el("div", { class: "state state-error", role: "alert" },
+    el("div", { class: "state-icon", "aria-hidden": "true" }, "⚠️"),
+    el("h2", {}, t("error_title")),
+    el("p", { class: "hint error-message" }, network ? t("error_network") : messageOf(error)),
+    onRetry ? el("button", { class: "btn", type: "button", onclick: onRetry }, t("retry")) : null);
+}
+
+export function messageOf(error) {
+  if (error && error.code === "rate_limited") return t("rate_limited");
+  return (error && error.message) || String(error);
+}
+
+let toastTimer = null;
+/** A short confirmation at the bottom of the screen. */
+export function toast(text, kind = "info") {
+  const node = document.getElementById("toast");
+  node.textContent = text;
+  node.dataset.kind = kind;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { node.hidden = true; }, 3500);
+}
+
+export function giftBadges(gifts) {
+  if (!gifts || !gifts.length) return null;
+  return el("span", { class: "gifts", title: gifts.map((g) => t(`gift_${g}`)).join(", ") },
+    gifts.map((g) => el("span", { class: "gift", "data-gift": g }, GIFT_EMOJI[g] || "🎁")));
+}
+
+/** The owner's link with Telegram's share sheet and a copy fallback. */
+export function shareCard(link) {
+  const status = el("p", { class: "share-status", role: "status" });
+  const urlBox = el("input", { class: "share-url", type: "text", readOnly: true, value: link.url, "aria-label": t("share_title") });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(link.url);
+      status.textContent = t("copied");
+      status.dataset.kind = "ok";
+      haptic("success");
+    } catch (_) {
+      urlBox.focus();
+      urlBox.select();
+      status.textContent = t("copy_failed");
+      status.dataset.kind = "warn";
+    }
+  };
+  const share = () => {
+    haptic("light");
+    if (!openShare(link.share_url)) copy();
+  };
+  return el("section", { class: "card share-card" },
+    el("h2", {}, t("share_title")),
+    el("p", { class: "hint" }, t("share_body")),
+    urlBox,
+    el("div", { class: "row" },
+      el("button", { class: "btn", type: "button", id: "share-button", onclick: share }, t("share_button")),
+      el("button", { class: "btn btn-secondary", type: "button", id: "copy-button", onclick: copy }, t("copy_button"))),
+    status);
+}
+
+/** One inbox row: preview or text, lock, gifts, unread mark, hints, nickname. */
+export function messageCard(message) {
+  const body = message.locked ? message.preview : message.text;
+  return el("a", {
+    class: `message-card${message.unread ? " is-unread" : ""}${message.locked ? " is-locked" : ""}`,
+    href: hrefOf("message", message.id),
+    "data-id": message.id,
+  },
+    el("div", { class: "message-meta" },
+      message.unread ? el("span", { class: "badge badge-unread" }, t("unread")) : null,
+      message.locked ? el("span", { class: "badge badge-locked" }, "🔒 ", t("locked")) : null,
+      giftBadges(message.gifts),
+      message.hints.length ? el("span", { class: "badge badge-hints" }, "💡 ", t("hints_count", { count: message.hints.length })) : null,
+      el("time", { class: "message-time" }, formatDateTime(message.created_at))),
+    el("p", { class: "message-text" }, body || ""),
+    el("p", { class: "message-from hint" },
+      message.nickname ? t("from_nickname", { nickname: message.nickname }) : t("anonymous")));
+}

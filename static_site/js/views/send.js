@@ -1,0 +1,144 @@
+/**
+ * #/send/<code> (or start_param): write to a link's owner anonymously, with an optional gift and an
+ * optional stable nickname, after reading exactly what a hint may reveal about the writer.
+ */
+import { el, replace } from "../dom.js";
+import { t } from "../i18n.js";
+import { GIFT_EMOJI, emptyState, errorState, loadingState, messageOf, shareCard, toast } from "../components.js";
+import { payInvoice } from "../payments.js";
+import { haptic, hideMainButton, setMainButton, setMainButtonActive, setMainButtonBusy } from "../telegram.js";
+import { hrefOf } from "../router.js";
+
+const MAX_CHARS = 1000;
+
+export async function show(screen, code) {
+  const { root, api } = screen;
+  replace(root, loadingState());
+  let link;
+  try {
+    link = await api.link(code);
+  } catch (error) {
+    if (!screen.alive()) return;
+    if (error.status === 404) replace(root, emptyState(t("link_not_found"), "", ownLinkButton()));
+    else replace(root, errorState(error, () => show(screen, code)));
+    return;
+  }
+  if (!screen.alive()) return;
+  if (link.is_self) {
+    const me = await api.me().catch(() => null);
+    if (!screen.alive()) return;
+    replace(root, el("div", { class: "state state-self" },
+      el("h1", {}, t("self_link_title")), el("p", { class: "hint" }, t("self_link_body"))),
+    me ? shareCard(me.link) : null);
+    return;
+  }
+  if (!link.accepts_messages) {
+    replace(root, emptyState(t("not_accepting", { name: link.display_name }), "", ownLinkButton()));
+    return;
+  }
+  renderForm(screen, link);
+}
+
+function ownLinkButton() {
+  return el("a", { class: "btn btn-secondary", href: hrefOf("inbox"), id: "own-link" }, t("get_own_link"));
+}
+
+function renderForm(screen, link) {
+  const { root, api } = screen;
+  const name = link.display_name;
+  const text = el("textarea", {
+    class: "textarea", id: "send-text", rows: 6, maxLength: MAX_CHARS, placeholder: t("send_placeholder"),
+    "aria-describedby": "send-counter",
+  });
+  const counter = el("p", { class: "counter", id: "send-counter" }, t("counter", { count: 0, max: MAX_CHARS }));
+  let gift = null;
+
+  const giftOptions = [[null, "🚫", t("gift_none")],
+    ...Object.entries(link.gifts).map(([kind, stars]) => [kind, GIFT_EMOJI[kind] || "🎁", `${t(`gift_${kind}`)} · ${stars} ⭐`])];
+  const picker = el("div", { class: "gift-picker", role: "radiogroup", "aria-label": t("gift_title") });
+  for (const [kind, emoji, label] of giftOptions) {
+    const option = el("button", {
+      class: "gift-option", type: "button", role: "radio", "aria-checked": kind === gift ? "true" : "false",
+      "data-gift": kind || "none",
+    }, el("span", { class: "gift-emoji", "aria-hidden": "true" }, emoji), el("span", {}, label));
+    option.addEventListener("click", () => {
+      gift = kind;
+      for (const other of picker.children) other.setAttribute("aria-checked", other === option ? "true" : "false");
+      haptic("select");
+    });
+    picker.appendChild(option);
+  }
+
+  const nickname = el("input", { type: "checkbox", id: "show-nickname", class: "switch" });
+  const ladder = link.hint_ladder.length
+    ? el("ol", { class: "ladder", id: "hint-ladder" }, link.hint_ladder.map((line) => el("li", {}, line)))
+    : el("p", { class: "hint" }, t("ladder_empty"));
+
+  const submit = async () => {
+    const value = text.value.trim();
+    if (!value) return;
+    setMainButtonBusy(true);
+    setMainButtonActive(false);
+    let sent;
+    try {
+      sent = await api.send(link.code, { text: value, gift, showNickname: nickname.checked });
+    } catch (error) {
+      setMainButtonBusy(false);
+      setMainButtonActive(true);
+      haptic("error");
+      toast(messageOf(error), "error");
+      return;
+    }
+    let giftStatus = null;
+    if (sent.gift_invoice) {
+      try {
+        giftStatus = (await payInvoice(api, sent.gift_invoice)).serverStatus;
+      } catch (error) {
+        giftStatus = "failed";
+        toast(messageOf(error), "error");
+      }
+    }
+    setMainButtonBusy(false);
+    haptic("success");
+    if (screen.alive()) renderSent(screen, link, gift, giftStatus);
+  };
+
+  const update = () => {
+    counter.textContent = t("counter", { count: text.value.length, max: MAX_CHARS });
+    counter.classList.toggle("is-full", text.value.length >= MAX_CHARS);
+    setMainButtonActive(Boolean(text.value.trim()));
+  };
+  text.addEventListener("input", update);
+
+  replace(root,
+    el("header", { class: "screen-header" },
+      el("h1", { id: "send-title" }, t("send_title", { name })),
+      el("p", { class: "hint" }, "🕶️ ", t("send_anonymous", { name }))),
+    el("section", { class: "card" }, text, counter),
+    el("section", { class: "card" }, el("h2", {}, t("gift_title")), picker),
+    el("section", { class: "card" },
+      el("label", { class: "switch-row", for: "show-nickname" }, el("span", {}, t("nickname_toggle")), nickname),
+      el("p", { class: "hint" }, t("nickname_help", { name }))),
+    el("section", { class: "card ladder-card" },
+      el("h2", {}, "💡 ", t("ladder_title")),
+      el("p", { class: "hint" }, t("ladder_body", { name })),
+      ladder));
+  setMainButton(t("send_button"), submit, { active: false });
+}
+
+function renderSent(screen, link, gift, giftStatus) {
+  hideMainButton();
+  const giftLine = gift
+    ? el("p", { class: `notice ${giftStatus === "paid" ? "notice-ok" : "notice-warn"}`, id: "gift-status" },
+        giftStatus === "paid" ? t("gift_paid", { gift: `${GIFT_EMOJI[gift]} ${t(`gift_${gift}`)}` }) : t("gift_unpaid"))
+    : null;
+  replace(screen.root,
+    el("div", { class: "state state-sent", id: "sent" },
+      el("div", { class: "state-icon", "aria-hidden": "true" }, "✅"),
+      el("h1", {}, t("sent_title")),
+      el("p", { class: "hint" }, t("sent_body", { name: link.display_name })),
+      giftLine,
+      el("div", { class: "row" },
+        el("button", { class: "btn", type: "button", id: "write-another", onclick: () => renderForm(screen, link) }, t("write_another")),
+        ownLinkButton())));
+}

@@ -1,0 +1,61 @@
+/** #/settings : accept messages on/off, and erasing my data (after Telegram's confirm popup). */
+import { el, replace } from "../dom.js";
+import { t } from "../i18n.js";
+import { errorState, loadingState, messageOf, toast } from "../components.js";
+import { confirmAction, haptic, setBackButton } from "../telegram.js";
+
+export async function show(screen) {
+  const { root, api } = screen;
+  replace(root, loadingState());
+  let me;
+  try {
+    me = await api.me();
+  } catch (error) {
+    if (screen.alive()) replace(root, errorState(error, () => show(screen)));
+    return;
+  }
+  if (!screen.alive()) return;
+
+  const accepting = el("input", { type: "checkbox", class: "switch", id: "accept-messages", checked: me.accepts_messages });
+  accepting.addEventListener("change", async () => {
+    accepting.disabled = true;
+    try {
+      const updated = await api.setAccepting(accepting.checked);
+      accepting.checked = updated.accepts_messages;
+      haptic("select");
+      toast(t("saved"), "ok");
+    } catch (error) {
+      accepting.checked = !accepting.checked;
+      toast(messageOf(error), "error");
+    }
+    accepting.disabled = false;
+  });
+
+  const erase = el("button", { class: "btn btn-danger btn-wide", type: "button", id: "delete-data" }, t("delete_data"));
+  erase.addEventListener("click", async () => {
+    if (!(await confirmAction(t("delete_confirm")))) return;
+    erase.disabled = true;
+    try {
+      await api.deleteMe();
+    } catch (error) {
+      erase.disabled = false;
+      toast(messageOf(error), "error");
+      return;
+    }
+    haptic("warning");
+    setBackButton(null);
+    replace(root, el("div", { class: "state state-deleted", id: "deleted" },
+      el("div", { class: "state-icon", "aria-hidden": "true" }, "🗑️"),
+      el("h1", {}, t("deleted_title")),
+      el("p", { class: "hint" }, t("deleted_body"))));
+  });
+
+  replace(root,
+    el("header", { class: "screen-header" }, el("h1", {}, t("settings_title"))),
+    el("section", { class: "card" },
+      el("label", { class: "switch-row", for: "accept-messages" }, el("span", {}, t("accept_messages")), accepting),
+      el("p", { class: "hint" }, t("accept_help"))),
+    el("section", { class: "card card-danger" },
+      el("p", { class: "hint" }, t("delete_help")),
+      erase));
+}

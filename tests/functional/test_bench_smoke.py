@@ -1,0 +1,50 @@
+"""The bench harness works end to end in its tiny smoke mode: every section is there and sane.
+
+No timing is asserted (the machine is noisy); only that each measurement ran and found what the
+product guarantees (messages stored, requests served, round trips counted, units computed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.run import main
+
+SECTIONS = ("cold_start", "warm", "round_trips", "cron_scaling", "load", "cost", "machine", "date")
+
+
+def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
+    # Given the smoke counts, when the whole bench runs
+    assert main(["--smoke", "--out", str(tmp_path)]) == 0
+
+    # Then results.json has every section
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert all(section in results for section in SECTIONS)
+    assert set(results["cold_start"]["functions"]) == {"webhook", "miniapp_api", "subscriptions_cron"}
+    for fn in results["cold_start"]["functions"].values():
+        assert fn["ratio_to_floor"] > 0 and fn["memory"]["peak_rss_after_warm_mb"] > 0
+        assert fn["imports"]["import"]["top_packages_self_ms"]
+    for op in ("send", "inbox_page", "read", "create_order", "pre_checkout", "fulfil", "cron_tick"):
+        assert results["warm"][op]["dynamodb_calls"] >= 1
+        assert results["round_trips"][op]["dynamodb_minimum"] >= 1
+    assert results["warm"]["send"]["wru"] > 0 and results["warm"]["inbox_page"]["rru"] > 0
+    assert results["warm"]["send"]["bot_api_methods_in_handler"] == {"sendMessage": 1}
+    load = results["load"]
+    assert load["stored_messages"] == load["senders"] and load["errors_5xx"] == 0
+    levels = results["cron_scaling"]["levels"]
+    assert len(levels) == 2 and levels[0]["due"] == levels[1]["due"]
+    assert results["cost"]["usd_per_million_messages_total"] > 0
+
+    # And RESULTS.md has a table per measurement
+    text = (tmp_path / "RESULTS.md").read_text()
+    for heading in (
+        "## Targets",
+        "## Cold start",
+        "## Warm latency",
+        "## Round trips",
+        "## Cron scaling",
+        "## Load",
+        "## Memory",
+        "## Cost model",
+    ):
+        assert heading in text
