@@ -15,7 +15,7 @@ from murmur.observability import BusinessMetrics
 from murmur.orders import Orders
 from murmur.store.dynamo import make_client
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotGateway, PtbGateway
+from murmur.telegram.gateway import BotGateway, HttpGateway
 
 
 class Services:
@@ -86,7 +86,7 @@ class Services:
 
     @cached_property
     def gateway(self) -> BotGateway:
-        return self._gateway or PtbGateway(self.bot_token, self.settings.telegram_api_url)
+        return self._gateway or HttpGateway(self.bot_token, self.settings.telegram_api_url)
 
     @cached_property
     def inbox(self) -> Inbox:
@@ -105,7 +105,7 @@ class Services:
         return Moderation(self.repos, self.inbox, self.clock, self.settings.admin_ids)
 
     def close(self) -> None:
-        """For the local stack: close what this container opened (PTB's client and loop)."""
+        """For the local stack: close what this container opened (the Bot API connection pool)."""
         gateway = self.__dict__.get("gateway")
-        if isinstance(gateway, PtbGateway):
+        if isinstance(gateway, HttpGateway):
             gateway.close()

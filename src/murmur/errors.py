@@ -75,3 +75,19 @@ class StorageUnavailableError(MurmurError):
     """Storage failed; the operation can be retried."""
 
     code = "storage_unavailable"
+
+
+class TelegramRefusedError(MurmurError):
+    """Telegram refused the call; retrying the same call will not help."""
+
+    code = "telegram_refused"
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+
+
+class TelegramUnavailableError(MurmurError):
+    """Telegram could not be reached or failed; the operation can be retried."""
+
+    code = "telegram_unavailable"

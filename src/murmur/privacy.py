@@ -27,9 +27,9 @@ class Erased:
 def erase_user(repos: Repositories, user_id: int) -> Erased:
     """Idempotent: erasing twice, or a user we never saw, is fine."""
     user = repos.users.get(user_id, consistent=True)
-    blocks = _blocks_set_by(repos, user_id)
-    for block in blocks:
-        repos.state.release(block)
+    blocks = _pseudonyms_in_inbox(repos, user_id)
+    for pseudonym in blocks:
+        repos.state.unblock(user_id, pseudonym)
     received = repos.messages.keys_of_recipient(user_id)
     for recipient_id, message_id in received:
         repos.messages.delete(recipient_id, message_id)
@@ -49,7 +49,7 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
     return Erased(len(received), len(sent), len(orders), len(payments), len(blocks))
 
 
-def _blocks_set_by(repos: Repositories, user_id: int) -> list[str]:
+def _pseudonyms_in_inbox(repos: Repositories, user_id: int) -> list[str]:
     """Every block is set from a message in the blocker's inbox, so that inbox's pseudonyms name them all
     (a Query of the inbox, no Scan)."""
     pseudonyms: set[str] = set()
@@ -59,4 +59,4 @@ def _blocks_set_by(repos: Repositories, user_id: int) -> list[str]:
         pseudonyms.update(m.pseudonym for m in messages)
         if cursor is None:
             break
-    return [repos.state._block_key(user_id, p)["pk"]["S"] for p in sorted(pseudonyms)]
+    return sorted(pseudonyms)

@@ -204,7 +204,7 @@ def test_redelivered_successful_payment_grants_once_and_confirms_once(stack: Loc
     assert len(payment_rows(stack, paid["charge_id"])) == 1
 
 
-def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack) -> None:
+def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack, serializable_moto: None) -> None:
     """Many Lambda containers at once: separate Services over the same DynamoDB, one charge id."""
     from murmur.composition import Services
     from murmur.config import Settings

@@ -43,29 +43,6 @@ def error_code(response: Any) -> str:
 
 # ---------------------------------------------------------------------- rate limits, atomically
 @pytest.fixture
-def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto the isolation DynamoDB guarantees: one request at a time.
-
-    DynamoDB runs each request (a TransactWriteItems included) atomically and serializably; moto's
-    threaded server does not (its transaction deep-copies tables that other threads are changing). A lock
-    around each DynamoDB request restores the guarantee and nothing more: a limit checked by a read
-    followed by a separate write would still interleave between the two requests and let too many through.
-    """
-    import threading
-
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def one_at_a_time(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
-
-
-@pytest.fixture
 def tight_inbox(stack: LocalStack, serializable_moto: None) -> Iterator[Inbox]:
     """The domain's Inbox against the stack's moto server, with a recipient limit of 20 per window."""
     settings = dataclasses.replace(

@@ -20,6 +20,8 @@ STATUS: list[tuple[type[errors.MurmurError], int]] = [
     (errors.ForbiddenError, 403),
     (errors.ConflictError, 409),
     (errors.StorageUnavailableError, 503),
+    (errors.TelegramRefusedError, 502),
+    (errors.TelegramUnavailableError, 503),
 ]
 
 

@@ -39,6 +39,9 @@ class StateRepository:
             TableName=self.table, Item={**self._block_key(recipient_id, pseudonym), "at": n(at)}
         )
 
+    def unblock(self, recipient_id: int, pseudonym: str) -> None:
+        self.client.delete_item(TableName=self.table, Key=self._block_key(recipient_id, pseudonym))
+
     def not_blocked_op(self, recipient_id: int, pseudonym: str, on_failed: Any) -> Op:
         return Op(
             {
@@ -78,10 +81,6 @@ class StateRepository:
 
     def set_cursor(self, name: str, value: str) -> None:
         self.client.put_item(TableName=self.table, Item={"pk": s(f"cursor#{name}"), "value": s(value)})
-
-    def delete_prefix_keys(self, keys: list[str]) -> None:
-        for key in keys:
-            self.client.delete_item(TableName=self.table, Key={"pk": s(key)})
 
     # ------------------------------------------------------------ revenue ledger summary (admin /stats)
     STATS_KEY = "stats#revenue"

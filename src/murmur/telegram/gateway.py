@@ -1,22 +1,25 @@
-"""The Bot API as the domain sees it: a small Protocol, and its implementation over python-telegram-bot.
+"""The Bot API as the domain sees it: a small Protocol, and `HttpGateway`, its implementation for the
+synchronous Lambdas (the Mini App API and the cron).
 
-The Mini App API and the cron are synchronous Lambdas; PtbGateway runs PTB's coroutines on one event loop
-kept for the container's life (never asyncio.run, which would close the loop PTB's HTTP client is bound to).
-The webhook's callbacks are already async and talk to PTB's own `context.bot` instead."""
+Why not python-telegram-bot there: importing `telegram` costs about as much as the whole boto3 floor of a
+cold start (measured in bench/), and these two functions only make five plain calls. They use urllib3, which
+botocore has loaded already, with one pooled keep-alive connection per container. The webhook is where
+PTB's Application earns its place (update routing, typed updates); its callbacks use `context.bot`.
+See docs/decisions/0003-bot-api-clients.md."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
+
+from murmur.errors import TelegramRefusedError, TelegramUnavailableError
 
 if TYPE_CHECKING:
-    from telegram import Bot, InlineKeyboardMarkup
+    from telegram import InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +29,20 @@ class Button:
     web_app_url: str | None = None
     callback_data: str | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        button: dict[str, Any] = {"text": self.text}
+        if self.url:
+            button["url"] = self.url
+        if self.web_app_url:
+            button["web_app"] = {"url": self.web_app_url}
+        if self.callback_data:
+            button["callback_data"] = self.callback_data
+        return button
+
 
 @dataclass(frozen=True, slots=True)
 class StarTransaction:
-    """An incoming Stars payment as getStarTransactions reports it."""
+    """A Stars transaction as getStarTransactions reports it: incoming from a user, or a refund to one."""
 
     id: str
     user_id: int | None
@@ -39,6 +52,22 @@ class StarTransaction:
     incoming: bool
     subscription_period: int | None = None
     affiliate_stars: int = 0  # what Telegram paid an affiliate out of this transaction (Affiliate Program)
+
+    @classmethod
+    def from_json(cls, tx: dict[str, Any]) -> StarTransaction:
+        partner = tx.get("source") or tx.get("receiver") or {}
+        user = partner.get("user") or {}
+        affiliate = partner.get("affiliate") or {}
+        return cls(
+            id=str(tx["id"]),
+            user_id=int(user["id"]) if "id" in user else None,
+            amount=int(tx["amount"]),
+            date=int(tx["date"]),
+            payload=partner.get("invoice_payload"),
+            incoming="source" in tx,
+            subscription_period=partner.get("subscription_period"),
+            affiliate_stars=int(affiliate.get("amount", 0)),
+        )
 
 
 class BotGateway(Protocol):
@@ -56,115 +85,83 @@ class BotGateway(Protocol):
 
 
 def keyboard(buttons: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
-    """PTB markup for our buttons (also used by the webhook's callbacks)."""
+    """PTB markup for our buttons, for the webhook's callbacks."""
     if not buttons:
         return None
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+    from telegram import InlineKeyboardMarkup
 
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    b.text,
-                    url=b.url,
-                    web_app=WebAppInfo(b.web_app_url) if b.web_app_url else None,
-                    callback_data=b.callback_data,
-                )
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
+    return InlineKeyboardMarkup.de_json({"inline_keyboard": [[b.as_json() for b in row] for row in buttons]}, None)
 
 
-def star_transaction_of(tx: Any) -> StarTransaction:
-    """Map PTB's StarTransaction (incoming from a user, or outgoing refund to a user)."""
-    partner = tx.source if tx.source is not None else tx.receiver
-    user = getattr(partner, "user", None)
-    affiliate = getattr(partner, "affiliate", None)
-    return StarTransaction(
-        id=tx.id,
-        user_id=user.id if user else None,
-        amount=int(tx.amount),
-        date=int(tx.date.timestamp()),
-        payload=getattr(partner, "invoice_payload", None),
-        incoming=tx.source is not None,
-        subscription_period=int(p.total_seconds()) if (p := getattr(partner, "subscription_period", None)) else None,
-        affiliate_stars=int(affiliate.amount) if affiliate is not None else 0,
-    )
+class HttpGateway:
+    """BotGateway over HTTPS: JSON bodies, the Bot API's `{"ok", "result" | "description"}` answers."""
 
+    def __init__(self, token: str, base_url: str, *, connect_timeout: float = 3, read_timeout: float = 5) -> None:
+        import urllib3
 
-class PtbGateway:
-    """BotGateway over a PTB `Bot`, created lazily so a cold start that needs no Bot API call imports no PTB."""
+        self._url = f"{base_url}{token}/"
+        self._http = urllib3.PoolManager(
+            num_pools=1,
+            maxsize=2,
+            retries=False,
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            headers={"Content-Type": "application/json"},
+        )
 
-    def __init__(self, token: str, base_url: str) -> None:
-        self._token = token
-        self._base_url = base_url
-        self._bot: Bot | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+    def call(self, method: str, **params: Any) -> Any:
+        import urllib3
 
-    def _run(self, coro_factory: Any) -> Any:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        if self._bot is None:
-            from telegram import Bot
-            from telegram.request import HTTPXRequest
-
-            self._bot = Bot(
-                self._token,
-                base_url=self._base_url,
-                request=HTTPXRequest(connect_timeout=3, read_timeout=5),
-            )
-        coro: Coroutine[Any, Any, Any] = coro_factory(self._bot)
-        return self._loop.run_until_complete(coro)
+        body = json.dumps({k: v for k, v in params.items() if v is not None}, ensure_ascii=False).encode()
+        try:
+            response = self._http.request("POST", self._url + method, body=body)
+        except urllib3.exceptions.HTTPError as exc:
+            raise TelegramUnavailableError(f"{method}: {type(exc).__name__}") from exc
+        try:
+            answer = json.loads(response.data)
+        except ValueError:
+            answer = {}
+        if response.status == 200 and answer.get("ok"):
+            return answer.get("result")
+        description = str(answer.get("description") or f"HTTP {response.status}")
+        if response.status >= 500 or response.status == 429:
+            raise TelegramUnavailableError(f"{method}: {description}")
+        raise TelegramRefusedError(response.status, f"{method}: {description}")
 
     def close(self) -> None:
-        """Release PTB's HTTP client and the loop (the local stack calls it; Lambda just freezes)."""
-        if self._loop is None:
-            return
-        if self._bot is not None:
-            # The Bot was never initialize()d (that would cost a getMe per cold start), so
-            # Bot.shutdown() would skip its HTTP client: close the client itself.
-            self._loop.run_until_complete(self._bot.request.shutdown())
-        self._loop.close()
-        self._loop = None
-        self._bot = None
+        self._http.clear()
 
     def send_message(self, chat_id: int, text: str, buttons: list[list[Button]] | None = None) -> bool:
-        from telegram.error import BadRequest, Forbidden
-
+        markup = {"inline_keyboard": [[b.as_json() for b in row] for row in buttons]} if buttons else None
         try:
-            self._run(lambda bot: bot.send_message(chat_id, text, reply_markup=keyboard(buttons)))
+            self.call("sendMessage", chat_id=chat_id, text=text, reply_markup=markup)
             return True
-        except (Forbidden, BadRequest) as exc:
+        except TelegramRefusedError as exc:
             # The user blocked the bot or never started it: nothing to retry.
-            log.info("message not delivered: %s", type(exc).__name__)
+            log.info("message not delivered: HTTP %s", exc.status)
             return False
 
     def create_invoice_link(
         self, *, title: str, description: str, payload: str, stars: int, subscription_period: int | None
     ) -> str:
-        from telegram import LabeledPrice
-
-        link: str = self._run(
-            lambda bot: bot.create_invoice_link(
-                title=title,
-                description=description,
-                payload=payload,
-                currency="XTR",
-                prices=[LabeledPrice(title, stars)],
-                provider_token="",
-                subscription_period=subscription_period,
-            )
+        link: str = self.call(
+            "createInvoiceLink",
+            title=title,
+            description=description,
+            payload=payload,
+            currency="XTR",
+            prices=[{"label": title, "amount": stars}],
+            subscription_period=subscription_period,
         )
         return link
 
     def refund_star_payment(self, user_id: int, charge_id: str) -> None:
-        self._run(lambda bot: bot.refund_star_payment(user_id, charge_id))
+        self.call("refundStarPayment", user_id=user_id, telegram_payment_charge_id=charge_id)
 
     def edit_star_subscription(self, user_id: int, charge_id: str, cancelled: bool) -> None:
-        self._run(lambda bot: bot.edit_user_star_subscription(user_id, charge_id, cancelled))
+        self.call(
+            "editUserStarSubscription", user_id=user_id, telegram_payment_charge_id=charge_id, is_canceled=cancelled
+        )
 
     def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]:
-        result = self._run(lambda bot: bot.get_star_transactions(offset=offset, limit=limit))
-        return [star_transaction_of(tx) for tx in result.transactions]
+        result = self.call("getStarTransactions", offset=offset, limit=limit)
+        return [StarTransaction.from_json(tx) for tx in result.get("transactions", [])]

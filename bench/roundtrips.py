@@ -1,0 +1,62 @@
+"""Round trips per operation next to the minimum the data model allows, and why any excess exists.
+
+Minimums come from the access patterns (docs/ and murmur.store): a send needs the link (to find the
+owner) and one transaction that checks everything else; an inbox page a Query and the owner (plan);
+reads of two items in different tables can share one BatchGetItem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# operation: (DynamoDB minimum, Bot API minimum from the Lambda, how the minimum is reached)
+MINIMUMS: dict[str, tuple[int, int, str]] = {
+    "send": (2, 1, "GetItem link + TransactWriteItems (message, counters, ban, block, 2 rate windows); 1 sendMessage"),
+    "inbox_page": (2, 0, "Query messages + GetItem owner (plan decides what is readable)"),
+    "read": (2, 0, "BatchGetItem (message + owner) + TransactWriteItems (mark read, unread counter)"),
+    "create_order": (2, 1, "BatchGetItem (buyer + message) + PutItem order; 1 createInvoiceLink"),
+    "pre_checkout": (2, 0, "GetItem order + GetItem target message (unlock); answer as the webhook reply"),
+    "fulfil": (2, 0, "GetItem order + one TransactWriteItems (payment, order, grant); confirmation as reply"),
+    "cron_tick": (3, 1, "BatchGetItem (3 cursors) + 1 Query per plan index; 1 getStarTransactions"),
+}
+
+# Why the measured count is above the minimum (shown only when it is).
+EXCESS: dict[str, str] = {
+    "read": "message and owner are two sequential GetItems; one BatchGetItem would do (-1 round trip)",
+    "create_order": "buyer and message are two sequential GetItems; one BatchGetItem would do (-1)",
+    "pre_checkout": (
+        "+1 PutItem: the webhook's update-id claim (de-duplication), not needed for pre_checkout_query "
+        "(answering twice is harmless and Telegram takes the first); +1 GetItem user for the ban check, "
+        "which could ride in a BatchGetItem with the order (the message needs the order's key first)"
+    ),
+    "fulfil": (
+        "+1 PutItem: the webhook's update-id claim; the Payments conditional put in the transaction "
+        "already makes a repeated successful_payment a no-op, so the claim is redundant here"
+    ),
+    "cron_tick": (
+        "3 cursor GetItems (2 sweep cursors + Stars offset) instead of one BatchGetItem, and the Stars "
+        "offset is written back (PutItem) on every tick even when no transaction arrived"
+    ),
+    "send": "",
+    "inbox_page": "",
+}
+
+
+def compare(warm: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for op, (ddb_min, bot_min, how) in MINIMUMS.items():
+        measured = warm[op]
+        calls = measured["dynamodb_calls"]
+        out[op] = {
+            "dynamodb_calls": calls,
+            "dynamodb_ops": measured["dynamodb_ops"],
+            "dynamodb_minimum": ddb_min,
+            "excess": calls - ddb_min,
+            "bot_api_calls_in_handler": measured["bot_api_calls_in_handler"],
+            "bot_api_calls_total": measured["bot_api_calls_total"],
+            "bot_api_minimum_in_handler": bot_min,
+            "rru": measured["rru"],
+            "wru": measured["wru"],
+            "how_the_minimum_is_reached": how,
+            "why_excess": EXCESS.get(op, "") if calls > ddb_min else "",
+        }
+    return out
