@@ -263,9 +263,13 @@ class Inbox:
         return message
 
     def read(self, owner_id: int, message_id: str) -> MessageView:
-        message = self.own_message(owner_id, message_id)
-        owner = self.repos.users.get(owner_id)
-        if owner is None:
+        """The message and its owner's plan in one BatchGetItem; the first read also marks it read."""
+        if not MESSAGE_ID_RE.match(message_id):
+            raise NotFoundError("no such message")
+        message, owner = self.repos.batch.get(
+            [self.repos.messages.ref(owner_id, message_id), self.repos.users.ref(owner_id)]
+        )
+        if message is None or owner is None:
             raise NotFoundError("no such message")
         view = self.view(message, owner)
         if not message.read:

@@ -9,6 +9,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from murmur import plans
 from murmur.catalog import CURRENCY, Payer, Product, product
@@ -16,6 +17,7 @@ from murmur.clock import Clock
 from murmur.errors import BannedError, ConflictError, MurmurError, NotFoundError, StorageUnavailableError
 from murmur.inbox import MESSAGE_ID_RE, Inbox
 from murmur.models import Message, Order, OrderStatus, Payment, PaymentStatus, Person, PlanKind, User
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
 from murmur.store.repositories import Repositories
 from murmur.telegram.gateway import BotGateway
@@ -119,15 +121,23 @@ class Orders:
         """Price from the catalog, check the purchase makes sense, store a pending order, make the invoice."""
         item = product(product_id)
         now = self.clock.now()
-        user = self.inbox.ensure_user(buyer)  # fulfilment writes plans onto a registered user
+        if item.needs_message and (not message_id or not MESSAGE_ID_RE.match(message_id)):
+            raise NotFoundError("this product needs a message_id")
+        owner_target = item.needs_message and item.payer is Payer.OWNER
+        refs: list[Ref[Any]] = [self.repos.users.ref(buyer.id)]
+        if owner_target:
+            refs.append(self.repos.messages.ref(buyer.id, message_id or ""))
+        user, *target = self.repos.batch.get(refs)  # the buyer and, for owner products, the message: one read
+        if user is None:
+            user = self.inbox.ensure_user(buyer)  # fulfilment writes plans onto a registered user
         if user.banned:
             raise BannedError()
         target_recipient: int | None = None
         if item.needs_message:
-            if not message_id or not MESSAGE_ID_RE.match(message_id):
-                raise NotFoundError("this product needs a message_id")
-            if item.payer is Payer.OWNER:
-                message = self.inbox.own_message(buyer.id, message_id)
+            if owner_target:
+                message = target[0]
+                if message is None:
+                    raise NotFoundError("no such message")
                 self._check_owner_target(item, message, user, now)
                 target_recipient = buyer.id
             else:
@@ -178,9 +188,20 @@ class Orders:
         return order
 
     # ------------------------------------------------------------------ pre-checkout
+    def _order_and_payer(self, payload: str, payer_id: int) -> tuple[Order | None, User | None]:
+        """One BatchGetItem: the order the payload names and the person paying."""
+        if not payload.startswith("o_") or len(payload.encode()) > 128:
+            return None, self.repos.users.get(payer_id, consistent=True)
+        order, payer = self.repos.batch.get(
+            [self.repos.orders.ref(payload), self.repos.users.ref(payer_id)], consistent=True
+        )
+        return order, payer
+
     def pre_checkout(self, payer_id: int, payload: str, currency: str, total_amount: int) -> Rejection | None:
-        """None to accept; otherwise why not. Reads the order (and, for targeted products, the target)."""
-        order = self.repos.orders.get(payload, consistent=True) if payload.startswith("o_") else None
+        """None to accept; otherwise why not. One read (order and payer), plus the target for messages."""
+        order, payer = self._order_and_payer(payload, payer_id)
+        if payer is not None and payer.banned:
+            return Rejection.BANNED
         if order is None:
             return Rejection.UNKNOWN_ORDER
         if order.buyer_id != payer_id:
@@ -205,20 +226,23 @@ class Orders:
     def fulfil(self, paid: SuccessfulPayment) -> Fulfilment:
         """Exactly once per charge id. Raises StorageUnavailableError when a retry can help."""
         now = int(self.clock.now())
-        order = self.repos.orders.get(paid.payload, consistent=True) if paid.payload.startswith("o_") else None
+        order, payer = self._order_and_payer(paid.payload, paid.payer_id)
+        user = payer or User(user_id=paid.payer_id, first_name="")
         if paid.is_recurring and not paid.is_first_recurring:
-            return self._renew(paid, order, now)
+            return self._renew(paid, order, user, now)
         flag = self._flag_of(paid, order)
         if flag is not None or order is None:
             return self._record_flagged(paid, order, flag or "unknown_order", now)
         item = product(order.product)
-        for _attempt in range(3):
+        for attempt in range(3):
+            if attempt:
+                user = self._user_for_plan(paid.payer_id)
             payment = self._payment(paid, order, now)
             ops = [
                 self.repos.payments.record_op(payment, DuplicatePaymentError),
                 Op(self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).request, OrderNotPendingError),
             ]
-            grant_ops, expires = self._grant(item, order, paid, now)
+            grant_ops, expires = self._grant(item, order, paid, user, now)
             ops += [Op(op.request, EntitlementChangedError) for op in grant_ops]
             ops.append(self.repos.state.add_revenue_op(item.id, paid.total_amount, 1))
             try:
@@ -260,7 +284,9 @@ class Orders:
             subscription_expiration_date=paid.subscription_expiration_date,
         )
 
-    def _grant(self, item: Product, order: Order, paid: SuccessfulPayment, now: int) -> tuple[list[Op], int | None]:
+    def _grant(
+        self, item: Product, order: Order, paid: SuccessfulPayment, user: User, now: int
+    ) -> tuple[list[Op], int | None]:
         messages = self.repos.messages
         if item.id == "unlock":
             return [messages.set_unlocked_op(order.buyer_id, order.message_id or "", True)], None
@@ -270,7 +296,6 @@ class Orders:
             return [
                 messages.add_gift_op(order.recipient_id or 0, order.message_id or "", paid.charge_id, item.gift)
             ], None
-        user = self._user_for_plan(order.buyer_id)
         if item.id == "plus_week":
             op, expires = plans.plus_grant(self.repos.users, user, now)
         else:
@@ -298,13 +323,14 @@ class Orders:
         log.warning("payment flagged: %s", flag)
         return Fulfilment(Outcome.FLAGGED, payment.product, payment, flag=flag)
 
-    def _renew(self, paid: SuccessfulPayment, order: Order | None, now: int) -> Fulfilment:
+    def _renew(self, paid: SuccessfulPayment, order: Order | None, user: User, now: int) -> Fulfilment:
         """A Pro renewal: Telegram charged again for the same invoice; move the plan's end."""
         if order is None or order.product != "pro_month" or order.buyer_id != paid.payer_id:
             return self._record_flagged(paid, order, "unknown_subscription", now)
-        for _attempt in range(3):
+        for attempt in range(3):
+            if attempt:
+                user = self._user_for_plan(paid.payer_id)
             payment = self._payment(paid, order, now)
-            user = self._user_for_plan(paid.payer_id)
             # The subscription keeps the charge id of its first payment: that is what identifies it
             # to editUserStarSubscription, whatever renewal charges follow.
             subscription = user.pro_charge_id if user.plan is PlanKind.PRO and user.pro_charge_id else paid.charge_id

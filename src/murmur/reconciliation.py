@@ -61,6 +61,8 @@ def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_page
                     result.refunds_applied.append(tx.id)
                 except MurmurError as exc:
                     log.warning("refund not applied in reconciliation: %s", exc.code)
+        if not page:
+            break  # nothing new: the stored offset stays as it is (no write)
         offset += len(page)
         if affiliated:
             # Counted just before the cursor moves past the page: a crash in between counts one page twice

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from murmur import notices, plans, texts
@@ -52,31 +53,39 @@ class Renewals:
 
     def run(self) -> RunReport:
         report = RunReport()
-        self._sweep(EXPIRY_INDEX, report, self._expire_one)
-        self._sweep(REMIND_INDEX, report, self._remind_one)
+        state = self.repos.state
+        cursors = self.repos.batch.get(
+            [state.cursor_ref(f"sweep#{EXPIRY_INDEX}"), state.cursor_ref(f"sweep#{REMIND_INDEX}")], consistent=True
+        )
+        self._sweep(EXPIRY_INDEX, cursors[0], report, self._expire_one)
+        self._sweep(REMIND_INDEX, cursors[1], report, self._remind_one)
         return report
 
-    def _sweep(self, index: str, report: RunReport, act: object) -> None:
+    def _sweep(
+        self, index: str, cursor: str | None, report: RunReport, act: Callable[[int, int, RunReport], None]
+    ) -> None:
         now = int(self.clock.now())
         cursor_name = f"sweep#{index}"
         today = day_bucket(now)
         handled = 0
-        for day in _days(self.repos.state.cursor(cursor_name), now):
+        for day in _days(cursor, now):
             start = None
             while True:
                 ids, start = self.repos.users.due(index, day, now, min(100, self.budget - handled) or 1, start)
                 report.queries += 1
                 report.index_items_read += len(ids)
                 for user_id in ids:
-                    act(user_id, now, report)  # type: ignore[operator]
+                    act(user_id, now, report)
                     handled += 1
                 if not start or handled >= self.budget:
                     break
             if handled >= self.budget:
                 report.complete = False
                 return
-            if day < today:
-                self.repos.state.set_cursor(cursor_name, day_bucket(_day_start(day) + 86400))
+            following = day_bucket(_day_start(day) + 86400)
+            if day < today and following != cursor:  # a finished past day is never read again
+                cursor = following
+                self.repos.state.set_cursor(cursor_name, following)
 
     def _expire_one(self, user_id: int, now: int, report: RunReport) -> None:
         user = self.repos.users.get(user_id, consistent=True)

@@ -77,7 +77,7 @@ def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dev_server() -> Iterator[DevServer]:
     _require_chromium()
     env = {**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1"}
@@ -127,7 +127,9 @@ def _close_pipe(process: subprocess.Popen[str], reader: threading.Thread) -> Non
         process.stdout.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while it
+# is open, and the functional tests that run after the browser tests need the thread without one.
+@pytest.fixture(scope="package")
 def browser(dev_server: DevServer) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.models import Message
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Item, Op, b, get_b, get_list, get_map, get_n, get_s, n, query_all, s, ss_list
 
 SENDER_INDEX = "by-sender"
@@ -36,6 +37,9 @@ class MessagesRepository:
     @staticmethod
     def key(recipient_id: int, message_id: str) -> Item:
         return {"recipient_id": n(recipient_id), "message_id": s(message_id)}
+
+    def ref(self, recipient_id: int, message_id: str) -> Ref[Message]:
+        return Ref(self.table, self.key(recipient_id, message_id), _to_message)
 
     def put_op(self, m: Message) -> Op:
         item: Item = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.models import Order, OrderStatus
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Item, Op, get_n, get_s, n, query_all, s
 
 BUYER_INDEX = "by-buyer"
@@ -31,6 +32,9 @@ class OrdersRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
         self.table = table
+
+    def ref(self, order_id: str) -> Ref[Order]:
+        return Ref(self.table, {"order_id": s(order_id)}, _to_order)
 
     def put(self, o: Order) -> None:
         item: Item = {

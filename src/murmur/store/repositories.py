@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from murmur.store.batch import BatchReader
 from murmur.store.dynamo import Transactions
 from murmur.store.links import LinksRepository
 from murmur.store.messages import MessagesRepository
@@ -23,6 +24,7 @@ class Repositories:
     payments: PaymentsRepository
     state: StateRepository
     tx: Transactions
+    batch: BatchReader
 
     @classmethod
     def over(
@@ -44,4 +46,5 @@ class Repositories:
             payments=PaymentsRepository(client, payments),
             state=StateRepository(client, state),
             tx=Transactions(client),
+            batch=BatchReader(client),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Op, n, s
 
 
@@ -73,6 +74,9 @@ class StateRepository:
         self.client.delete_item(TableName=self.table, Key={"pk": s(key)})
 
     # ------------------------------------------------------------ cursors
+    def cursor_ref(self, name: str) -> Ref[str]:
+        return Ref(self.table, {"pk": s(f"cursor#{name}")}, lambda item: str(item["value"]["S"]))
+
     def cursor(self, name: str) -> str | None:
         item = self.client.get_item(TableName=self.table, Key={"pk": s(f"cursor#{name}")}, ConsistentRead=True).get(
             "Item"

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from murmur.models import PlanKind, User
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Item, Op, b, get_b, get_n, get_s, n, s
 
 EXPIRY_INDEX = "plan-expiry"
@@ -43,6 +44,9 @@ class UsersRepository:
 
     def key(self, user_id: int) -> Item:
         return {"user_id": n(user_id)}
+
+    def ref(self, user_id: int) -> Ref[User]:
+        return Ref(self.table, self.key(user_id), _to_user)
 
     def get(self, user_id: int, consistent: bool = False) -> User | None:
         item = self.client.get_item(TableName=self.table, Key=self.key(user_id), ConsistentRead=consistent).get(

@@ -210,14 +210,10 @@ async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.pre_checkout_query
     assert query
     services = _services(context)
-    user = services.repos.users.get(query.from_user.id)
-    if user is not None and user.banned:
-        reason = "banned"
-    else:
-        rejection = services.orders.pre_checkout(
-            query.from_user.id, query.invoice_payload, query.currency, query.total_amount
-        )
-        reason = rejection.value if rejection else ""
+    rejection = services.orders.pre_checkout(
+        query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+    )
+    reason = rejection.value if rejection else ""
     if not reason:
         await query.answer(ok=True)
         return

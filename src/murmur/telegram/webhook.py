@@ -36,6 +36,13 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, StorageUnavailableError | ClientError | BotoCoreError | NetworkError)
 
 
+def _idempotent_by_itself(data: dict[str, Any]) -> bool:
+    """Payment updates need no update-id claim (one write saved on the money path): a pre-checkout answer
+    can be repeated, and successful / refunded payments are exactly-once by the Payments ledger itself."""
+    message = data.get("message") or {}
+    return "pre_checkout_query" in data or "successful_payment" in message or "refunded_payment" in message
+
+
 class Webhook:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -76,13 +83,15 @@ class Webhook:
             update_id = int(data["update_id"])
         except (ValueError, KeyError, TypeError):
             return _reply(400, "not a Telegram update")
+        if _idempotent_by_itself(data):
+            return self._process(data, None)
         key = f"update#{update_id}"
         now = int(self.services.clock.now())
         if not self.services.repos.state.claim(key, now + DEDUPE_SECONDS):
             return _reply(200)  # redelivered: its effects already happened
         return self._process(data, key)
 
-    def _process(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+    def _process(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
         from telegram import Update
 
         app = self.application()
@@ -98,7 +107,8 @@ class Webhook:
             self.services.metrics.count("FulfilmentFailed")
         if any(_retryable(f) for f in failures):
             log.warning("update failed, asking Telegram to retry: %s", type(failures[0]).__name__)
-            self.services.repos.state.release(key)
+            if key is not None:
+                self.services.repos.state.release(key)
             return _reply(500, "temporary failure")
         log.error("update failed: %s", type(failures[0]).__name__, exc_info=failures[0])
         return _reply(200)
