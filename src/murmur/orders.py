@@ -141,7 +141,7 @@ class Orders:
                 self._check_owner_target(item, message, user, now)
                 target_recipient = buyer.id
             else:
-                target_recipient = recipient_id or self._recipient_of_sent(buyer.id, message_id)
+                target_recipient = recipient_id or self._recipient_of_sent(buyer.id, message_id or "")
         elif item.id == "pro_month" and user.plan is PlanKind.PRO and user.plan_active(now):
             if not user.pro_cancelled:
                 raise ConflictError("you already have Pro")

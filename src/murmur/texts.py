@@ -59,21 +59,24 @@ _T: dict[str, dict[str, str]] = {
         "en": (
             "Payment support. Murmur sells digital goods for Telegram Stars: reading a message (1 ⭐), a hint"
             " (5 ⭐), Plus for 7 days (15 ⭐), Pro monthly (50 ⭐) and gifts. If something you paid for did not"
-            " arrive, or you paid by mistake, send “/paysupport” followed by what happened (for example “/paysupport paid for Plus, still locked”): we answer within 48"
+            " arrive, or you paid by mistake, send “/paysupport” followed by what happened (for example"
+            " “/paysupport paid for Plus, still locked”): we answer within 48"
             " hours and refund to your Stars balance when the purchase was not delivered or not used."
             " Telegram support cannot help with purchases made in bots."
         ),
         "ru": (
             "Поддержка платежей. Murmur продаёт цифровые товары за Telegram Stars: чтение сообщения (1 ⭐),"
             " подсказку (5 ⭐), Plus на 7 дней (15 ⭐), Pro на месяц (50 ⭐) и подарки. Если оплаченное не пришло"
-            " или вы заплатили по ошибке, отправьте «/paysupport» и описание проблемы (например «/paysupport оплатил Plus, но сообщения закрыты»): ответим в течение 48"
+            " или вы заплатили по ошибке, отправьте «/paysupport» и описание проблемы (например"
+            " «/paysupport оплатил Plus, но сообщения закрыты»): ответим в течение 48"
             " часов и вернём звёзды, если покупка не была доставлена или использована. Поддержка Telegram не"
             " помогает с покупками в ботах."
         ),
         "es": (
             "Soporte de pagos. Murmur vende bienes digitales con Telegram Stars: leer un mensaje (1 ⭐), una"
             " pista (5 ⭐), Plus por 7 días (15 ⭐), Pro mensual (50 ⭐) y regalos. Si algo que pagaste no llegó"
-            " o pagaste por error, envía «/paysupport» seguido de lo que pasó (por ejemplo «/paysupport pagué Plus y sigue bloqueado»): respondemos en 48 horas y"
+            " o pagaste por error, envía «/paysupport» seguido de lo que pasó (por ejemplo"
+            " «/paysupport pagué Plus y sigue bloqueado»): respondemos en 48 horas y"
             " reembolsamos tus Stars si la compra no se entregó o no se usó. El soporte de Telegram no puede"
             " ayudar con compras hechas en bots."
         ),

@@ -368,7 +368,9 @@ def test_paysupport_and_terms_answer_clearly(stack: LocalStack, command: str, wo
     assert words in stack.bot_api.messages_to(ALICE)[-1]["text"].lower()
 
 
-def test_payments_emit_business_metrics_without_identities(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_payments_emit_business_metrics_without_identities(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "count me in the dashboard")["message_id"]
     capsys.readouterr()
