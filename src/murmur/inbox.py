@@ -141,7 +141,6 @@ class Inbox:
                 language_code=texts.lang_of(person.language_code),
                 link_code=new_link_code(),
                 created_at=now,
-                referred_by=referrer,
             )
             ops = [
                 self.repos.users.create_op(user),

@@ -35,7 +35,6 @@ class User:
     pro_charge_id: str | None = None
     pro_cancelled: bool = False
     banned: bool = False
-    referred_by: int | None = None
     referrals: int = 0
     created_at: int = 0
 

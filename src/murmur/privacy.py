@@ -32,6 +32,12 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
         repos.state.unblock(user_id, pseudonym)
     received = repos.messages.keys_of_recipient(user_id)
     for recipient_id, message_id in received:
+        message = repos.messages.get(recipient_id, message_id, consistent=True)
+        for charge_id in message.gifts if message else {}:
+            # Gifts others paid for: the ledger row stays theirs; the order forgets whom it was for.
+            payment = repos.payments.get(charge_id)
+            if payment is not None and payment.order_id:
+                repos.orders.forget_recipient(payment.order_id)
         repos.messages.delete(recipient_id, message_id)
     sent = repos.messages.keys_of_sender(user_id)
     for recipient_id, message_id in sent:

@@ -195,10 +195,6 @@ def assert_erased(stack: LocalStack, person: dict[str, Any], life: dict[str, Any
         pk = item.get("pk", {}).get("S", "")
         if table == "STATE_TABLE" and pk.startswith("rate#") and "ttl" in item:
             continue  # rate windows: expire within the hour; kept so erasing cannot reset a limit
-        if table == "USERS_TABLE" and item["user_id"]["N"] == str(life["referred"]["id"]):
-            # The invitee's own row says who invited them: theirs to keep (docs/anonymity.md).
-            assert set(item) & {"referred_by"} and json.dumps(item).count(str(person["id"])) == 1
-            continue
         unexpected.append((table, item))
     for table, item in every_item(stack):
         if table == "PAYMENTS_TABLE" and item.get("anonymized", {}).get("BOOL"):

@@ -105,5 +105,17 @@ class OrdersRepository:
         )
         return [i["order_id"]["S"] for i in items]
 
+    def forget_recipient(self, order_id: str) -> None:
+        """Erasure of a recipient: a gift order someone else paid keeps its amount, not whom it was for."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"order_id": s(order_id)},
+                UpdateExpression="REMOVE recipient_id, message_id",
+                ConditionExpression="attribute_exists(order_id)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # purged already
+
     def delete(self, order_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key={"order_id": s(order_id)})

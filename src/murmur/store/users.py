@@ -31,7 +31,6 @@ def _to_user(item: Item) -> User:
         pro_charge_id=get_s(item, "pro_charge_id"),
         pro_cancelled=get_b(item, "pro_cancelled"),
         banned=get_b(item, "banned"),
-        referred_by=get_n(item, "referred_by"),
         referrals=get_n(item, "referrals", 0) or 0,
         created_at=get_n(item, "created_at", 0) or 0,
     )
@@ -75,8 +74,6 @@ class UsersRepository:
             "received": n(0),
             "unread": n(0),
         }
-        if user.referred_by is not None:
-            item["referred_by"] = n(user.referred_by)
         return Op(
             {
                 "Put": {
