@@ -38,6 +38,9 @@ SANDBOX_BOT_TOKEN = "123456789:SANDBOX-token-not-secret"
 SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret-not-secret"
 SANDBOX_PSEUDONYM_SECRET = "sandbox-pseudonym-secret-not-secret"
 SANDBOX_BOT_USERNAME = "murmur_sandbox_bot"
+# The sandbox plays Telegram, so it holds an Ed25519 key of its own (a fixed, public seed) and the handlers
+# are told its public key: initData carries a `signature` checked as Bot API 8.0 third parties do.
+SANDBOX_INITDATA_SEED = "5a4e" * 16
 
 # Telegram `User` objects, as the Bot API sends them in updates.
 DEMO_USERS: tuple[dict[str, Any], ...] = (
@@ -122,6 +125,7 @@ class LocalStack:
         precheckout_timeout: float = 10.0,
         dynamodb_endpoint: str | None = None,
         telegram_api_url: str | None = None,
+        initdata_seed: str = SANDBOX_INITDATA_SEED,
     ) -> None:
         """`dynamodb_endpoint` / `telegram_api_url` point the handlers at a DynamoDB or Bot API of your own
         instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake)."""
@@ -138,6 +142,7 @@ class LocalStack:
         self.tables: dict[str, str] = {}
         self.functions: dict[str, LoadedFunction] = {}
         self._moto_port = moto_port
+        self.initdata_seed = initdata_seed
         self._external_dynamodb = dynamodb_endpoint
         self._external_bot_api = telegram_api_url
         self._started = False
@@ -270,6 +275,7 @@ class LocalStack:
                 "PTB_TIMEDELTA": "1",
                 "MURMUR_WEBAPP_URL": self.webapp_url,
                 "MURMUR_PSEUDONYM_SECRET": SANDBOX_PSEUDONYM_SECRET,
+                "TELEGRAM_INITDATA_PUBLIC_KEY": _public_key_of(self.initdata_seed),
                 # No X-Ray daemon here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
@@ -370,6 +376,7 @@ class LocalStack:
             start_param=start_param,
             query_id=f"AAH{uuid.uuid4().hex[:20]}",
             extra={"chat_type": "private", "chat_instance": str(4_000_000_000 + demo_user(user)["id"])},
+            ed25519_signing_key_hex=self.initdata_seed,
         )
 
     def api(
@@ -574,6 +581,12 @@ class LocalStack:
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.02)
+
+
+def _public_key_of(seed_hex: str) -> str:
+    from nacl.signing import SigningKey
+
+    return bytes(SigningKey(bytes.fromhex(seed_hex)).verify_key).hex()
 
 
 def event_types_scheduled(event_types: frozenset[str]) -> bool:

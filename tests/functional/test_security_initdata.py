@@ -7,7 +7,6 @@ and writes nothing: the user the request claims to be does not appear in the Use
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,16 +23,10 @@ KEY_VARIABLE = "TELEGRAM_INITDATA_PUBLIC_KEY"
 
 @pytest.fixture(scope="module")
 def signed_stack() -> Iterator[LocalStack]:
-    saved = os.environ.get(KEY_VARIABLE)
-    os.environ[KEY_VARIABLE] = SigningKey(bytes.fromhex(TELEGRAM_STAND_IN_SEED)).verify_key.encode().hex()
-    try:
-        with LocalStack() as stack:
-            yield stack
-    finally:
-        if saved is None:
-            os.environ.pop(KEY_VARIABLE, None)
-        else:
-            os.environ[KEY_VARIABLE] = saved
+    """The stack trusts the stand-in key (it sets TELEGRAM_INITDATA_PUBLIC_KEY from the seed)."""
+    with LocalStack(initdata_seed=TELEGRAM_STAND_IN_SEED) as stack:
+        assert stack.env[KEY_VARIABLE] == SigningKey(bytes.fromhex(TELEGRAM_STAND_IN_SEED)).verify_key.encode().hex()
+        yield stack
 
 
 def person(user_id: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from murmur.models import Order, OrderStatus
@@ -107,15 +108,13 @@ class OrdersRepository:
 
     def forget_recipient(self, order_id: str) -> None:
         """Erasure of a recipient: a gift order someone else paid keeps its amount, not whom it was for."""
-        try:
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # purged already
             self.client.update_item(
                 TableName=self.table,
                 Key={"order_id": s(order_id)},
                 UpdateExpression="REMOVE recipient_id, message_id",
                 ConditionExpression="attribute_exists(order_id)",
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass  # purged already
 
     def delete(self, order_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key={"order_id": s(order_id)})
