@@ -69,3 +69,13 @@ def test_unknown_message_ids_and_cursors(stack: LocalStack) -> None:
     assert stack.api("GET", "/api/messages/1790000000000deadbeef", user=owner).status == 404
     assert stack.api("GET", "/api/messages/not-an-id", user=owner).status == 422
     assert stack.api("GET", "/api/inbox?cursor=zzz", user=owner).status == 422
+
+
+def test_every_api_answer_is_marked_no_store(stack: LocalStack) -> None:
+    owner = person()
+    for r in (
+        stack.api("GET", "/api/me", user=owner),
+        stack.api("GET", "/api/inbox?cursor=zzz", user=owner),
+        stack.api("GET", "/api/me"),
+    ):
+        assert r.header("Cache-Control") == "no-store", (r.status, r.headers)

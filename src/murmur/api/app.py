@@ -134,6 +134,12 @@ def as_lambda_response(response: Response) -> dict[str, Any]:
     }
 
 
+def _no_store(response: dict[str, Any]) -> dict[str, Any]:
+    """Every answer is personal: no browser or CDN may keep it."""
+    response.setdefault("headers", {})["Cache-Control"] = "no-store"
+    return response
+
+
 def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Size limit, then authentication, then media type and encoding, all before routing: nothing
     unauthenticated reaches validation, and no parser sees a body it could choke on."""
@@ -141,6 +147,9 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
     limit = services.settings.limits.body_bytes
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return _no_store(answer(event, context))
+
+    def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         too_large = _too_large(event, limit)
         if too_large is not None:
             return as_lambda_response(too_large)
