@@ -45,3 +45,21 @@ def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return original(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def identity_audit(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Over the whole functional suite: no sender identity in anything addressed to the owner, or in logs."""
+    from tests.functional.identity_audit import IdentityAudit
+
+    audit = IdentityAudit()
+    audit.install()
+    yield audit
+    audit.uninstall()
+    functional = [i for i in request.session.items if "tests/functional/" in str(i.path)]
+    if len(functional) >= 200:
+        # On a full run the audit must have seen the traffic, or its silence would mean nothing.
+        assert sum(len(s) for s in audit.senders_of.values()) >= 50, "the audit saw too few sends"
+        assert len(audit.answers) >= 300 and len(audit.bot_messages) >= 100 and audit.logs
+    leaks = audit.leaks()
+    assert not leaks, "\n".join(leaks[:20])
