@@ -110,7 +110,9 @@ class IdentityAudit:
                 names = [
                     sender.get(k)
                     for k in ("first_name", "last_name", "username")
-                    if sender.get(k) and len(str(sender.get(k))) >= 3 and sender.get(k) not in _own_names(self, recipient)
+                    if sender.get(k)
+                    and len(str(sender.get(k))) >= 3
+                    and sender.get(k) not in _own_names(self, recipient)
                 ]
                 for user, path, body in self.answers:
                     if user != recipient:
@@ -130,7 +132,9 @@ class IdentityAudit:
                         found.append(f"sender name in a new-message notification to {recipient}")
         for sender_id in all_senders:
             id_pattern = re.compile(rf"(?<![0-9]){sender_id}(?![0-9])")
-            found += [f"sender id {sender_id} in a log line: {line[:120]}" for line in self.logs if id_pattern.search(line)]
+            found += [
+                f"sender id {sender_id} in a log line: {line[:120]}" for line in self.logs if id_pattern.search(line)
+            ]
         return found
 
 
