@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import boto3
+import botocore.session
 
 
 def read_secure_parameter(name: str, region: str) -> str:
-    client = boto3.client("ssm", region_name=region)
+    client = botocore.session.get_session().create_client("ssm", region_name=region)
     value: str = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     return value
