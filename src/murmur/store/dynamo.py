@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,8 +29,13 @@ def make_client(region: str, endpoint_url: str | None = None) -> Any:
         retries={"max_attempts": 3, "mode": "standard"},
         tcp_keepalive=True,
     )
-    session = botocore.session.get_session()
-    return session.create_client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+    return botocore_session().create_client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+@functools.cache
+def botocore_session() -> Any:
+    """One session per process: it caches the service models that every client would load again."""
+    return botocore.session.get_session()
 
 
 def error_code(exc: BaseException) -> str:

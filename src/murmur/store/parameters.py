@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import botocore.session
+from murmur.store.dynamo import botocore_session
 
 
 def read_secure_parameter(name: str, region: str) -> str:
-    client = botocore.session.get_session().create_client("ssm", region_name=region)
+    client = botocore_session().create_client("ssm", region_name=region)
     value: str = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     return value
