@@ -24,6 +24,34 @@ from sandbox.local_stack import FUNCTIONS_DIR, LocalStack
 
 CHILD = Path(__file__).resolve().parent / "cold_child.py"
 FLOOR_CODE = "import boto3; boto3.client('dynamodb')"
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_DIR = ROOT / ".bench-runtime"
+
+
+def runtime_packages() -> Path:
+    """What a Lambda container has: the layer's packages (pyproject's dependencies) and the runtime's boto3,
+    for this machine's Python; not the dev tools of .venv (rich, click, pygments and cryptography would be
+    imported by httpx and PTB when present, and count as cold start that production never pays)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    boto3 = next(d for d in project["optional-dependencies"]["dev"] if d.startswith("boto3=="))
+    wanted = sorted([*project["dependencies"], boto3])
+    stamp = RUNTIME_DIR / ".installed"
+    if stamp.exists() and stamp.read_text() == "\n".join(wanted):
+        return RUNTIME_DIR
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade",
+         "--target", str(RUNTIME_DIR), *wanted],
+        check=True,
+    )  # fmt: skip
+    stamp.write_text("\n".join(wanted))
+    return RUNTIME_DIR
+
+
+def runtime_python() -> list[str]:
+    """The interpreter without any site-packages (-S): only the stdlib and PYTHONPATH, as on Lambda."""
+    return [getattr(sys, "_base_executable", sys.executable), "-S"]
 KIND_BY_DIR = {"webhook": "webhook", "miniapp_api": "miniapp_api", "subscriptions_cron": "subscriptions_cron"}
 FIRST_REQUEST = {
     "webhook": "a /start update from a new user (registers them, replies with sendMessage)",
@@ -132,6 +160,7 @@ def parse_importtime(stderr: str, top: int = 10) -> dict[str, Any]:
 def run_cold_start(stack: LocalStack, world: World, runs: int, warm_requests: int) -> dict[str, Any]:
     """Median of `runs` cold starts per function and of the floor (after one discarded warm-up round)."""
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(runtime_packages()), str(ROOT / "src")])
     configs = {c.code_dir_name: c for c in function_configs().values() if c.code_dir_name in KIND_BY_DIR}
     owner = world.next_id()
     code = world.register(owner, "ColdOwner")
@@ -145,14 +174,14 @@ def run_cold_start(stack: LocalStack, world: World, runs: int, warm_requests: in
             path.write_text(json.dumps(events_for(kind, stack, world, code, count)))
             config = configs[kind]
             return [
-                sys.executable, *flags, "-P", str(CHILD), str(FUNCTIONS_DIR / kind), str(path),
+                *runtime_python(), *flags, "-P", str(CHILD), str(FUNCTIONS_DIR / kind), str(path),
                 config.logical_id, str(config.memory_mb),
             ]  # fmt: skip
 
         for round_no in range(runs + 1):
             order = kinds[round_no % len(kinds) :] + kinds[: round_no % len(kinds)]
             for kind in order:
-                argv = [sys.executable, "-c", FLOOR_CODE] if kind == "floor" else child_argv(kind, 1)
+                argv = [*runtime_python(), "-c", FLOOR_CODE] if kind == "floor" else child_argv(kind, 1)
                 wall, stdout, _ = _spawn(argv, env)
                 if round_no == 0:
                     continue  # the first round warms the page cache and writes .pyc files

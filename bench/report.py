@@ -102,7 +102,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"## Cold start (median of {next(iter(cs['functions'].values()))['runs']} fresh processes)",
         "",
-        f"Floor `{cs['floor']['command']}`: **{cs['floor']['median_ms']} ms**.",
+        f"Floor `{cs['floor']['command']}`: **{cs['floor']['median_ms']} ms**. Every child process, floor"
+        " included, runs as on Lambda: `python -S` with only the layer's packages and boto3 on its path"
+        " (`.bench-runtime/`, built from pyproject's dependencies), not the dev venv.",
         "",
         _row(
             "function",
