@@ -458,6 +458,10 @@ class LocalStack:
             **content,
         }
 
+    def message_update(self, user: UserRef, **content: Any) -> dict[str, Any]:
+        """An update with a message from `user` in the bot's chat (e.g. successful_payment=…), not sent yet."""
+        return {"update_id": self._next(self._update_ids), "message": self._message(demo_user(user), **content)}
+
     def send_text(self, user: UserRef, text: str) -> ApiResponse:
         """The user types `text` in the bot's chat (a leading /command gets its bot_command entity)."""
         sender = demo_user(user)

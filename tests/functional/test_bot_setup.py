@@ -8,6 +8,7 @@ commands and descriptions we meant; the token and the webhook secret never reach
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -106,7 +107,8 @@ def test_menu_button_opens_the_site_and_descriptions_are_honest_in_every_languag
 
 def handled_updates_and_commands() -> tuple[set[str], set[str]]:
     """What the real bot registers: the update types its handlers consume, and its commands."""
-    application = build_application(cast(Any, None), "1:unused", "http://127.0.0.1:9/bot")
+    services = SimpleNamespace(settings=SimpleNamespace(admin_ids=frozenset({1})))
+    application = build_application(cast(Any, services), "1:unused", "http://127.0.0.1:9/bot")
     kinds: list[tuple[type[BaseHandler[Any, Any, Any]], str]] = [
         (CommandHandler, "message"),
         (MessageHandler, "message"),

@@ -14,6 +14,17 @@ from tests.functional.conftest import ALICE
 from tests.functional.helpers import buy, order, payment_rows, person, read, send
 
 
+def _stars(amount: int, payload: str, charge_id: str) -> dict[str, Any]:
+    """The body of a successful_payment or refunded_payment in Stars (no provider: its id is empty)."""
+    return {
+        "currency": "XTR",
+        "total_amount": amount,
+        "invoice_payload": payload,
+        "telegram_payment_charge_id": charge_id,
+        "provider_payment_charge_id": "",
+    }
+
+
 def _invoice_params(stack: LocalStack) -> dict[str, Any]:
     return dict(stack.bot_api.calls("createInvoiceLink")[-1].params)
 
@@ -221,9 +232,7 @@ def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack, seri
 
     def deliver(services: Services) -> None:
         barrier.wait()
-        result = services.orders.fulfil(
-            SuccessfulPayment(owner["id"], "XTR", 5, created["order_id"], charge)
-        )
+        result = services.orders.fulfil(SuccessfulPayment(owner["id"], "XTR", 5, created["order_id"], charge))
         outcomes.append(result.outcome)
 
     threads = [threading.Thread(target=deliver, args=(w,)) for w in workers]
@@ -263,22 +272,7 @@ def test_payment_for_an_unknown_order_is_recorded_and_flagged(stack: LocalStack)
     payer = person()
     stack.api("GET", "/api/me", user=payer)
     charge = stack.bot_api.record_star_payment(payer["id"], 15, "o_" + "z" * 24)
-    update = {
-        "update_id": 8_800_000 + payer["id"],
-        "message": {
-            "message_id": 1,
-            "date": int(stack.now()),
-            "chat": {"id": payer["id"], "type": "private"},
-            "from": payer,
-            "successful_payment": {
-                "currency": "XTR",
-                "total_amount": 15,
-                "invoice_payload": "o_" + "z" * 24,
-                "telegram_payment_charge_id": charge,
-                "provider_payment_charge_id": "",
-            },
-        },
-    }
+    update = stack.message_update(payer, successful_payment=_stars(15, "o_" + "z" * 24, charge))
     assert stack.webhook(update).status == 200
     (row,) = payment_rows(stack, charge)
     assert row["flag"]["S"] == "unknown_order" and row["amount"]["N"] == "15"
@@ -304,21 +298,7 @@ def test_admin_refund_relocks_and_is_idempotent_with_telegrams_refunded_payment(
     assert read(stack, owner, mid)["locked"]
     assert _admin_says(stack, f"/refund {paid['charge_id']}") == "Already refunded."
     # Telegram then sends refunded_payment: nothing more happens.
-    refunded = {
-        "update_id": 9_900_000 + owner["id"],
-        "message": {
-            "message_id": 2,
-            "date": int(stack.now()),
-            "chat": {"id": owner["id"], "type": "private"},
-            "from": owner,
-            "refunded_payment": {
-                "currency": "XTR",
-                "total_amount": 1,
-                "invoice_payload": paid["invoice_payload"],
-                "telegram_payment_charge_id": paid["charge_id"],
-            },
-        },
-    }
+    refunded = stack.message_update(owner, refunded_payment=_stars(1, paid["invoice_payload"], paid["charge_id"]))
     assert stack.webhook(refunded).status == 200
     assert read(stack, owner, mid)["locked"]
     assert len(stack.bot_api.calls("refundStarPayment")) == 1
@@ -331,21 +311,7 @@ def test_refunded_payment_from_telegram_revokes_plus_and_gifts(stack: LocalStack
     gift_paid = stack.pay_invoice(sender, mid["gift_invoice"]["invoice_link"])
     plus = buy(stack, owner, "plus_week")
     for who, paid, amount in ((sender, gift_paid, 3), (owner, plus, 15)):
-        update = {
-            "update_id": 9_950_000 + who["id"] + amount,
-            "message": {
-                "message_id": 3,
-                "date": int(stack.now()),
-                "chat": {"id": who["id"], "type": "private"},
-                "from": who,
-                "refunded_payment": {
-                    "currency": "XTR",
-                    "total_amount": amount,
-                    "invoice_payload": paid["invoice_payload"],
-                    "telegram_payment_charge_id": paid["charge_id"],
-                },
-            },
-        }
+        update = stack.message_update(who, refunded_payment=_stars(amount, paid["invoice_payload"], paid["charge_id"]))
         assert stack.webhook(update).status == 200
     msg = read(stack, owner, mid["message_id"])
     assert msg["gifts"] == [] and msg["locked"]
@@ -427,22 +393,7 @@ def test_successful_payment_without_a_pre_checkout_is_still_honoured_once(stack:
     mid = send(stack, owner, sender, "skip the checkout please")["message_id"]
     created = order(stack, owner, "unlock", mid).json()
     charge = stack.bot_api.record_star_payment(owner["id"], 1, created["order_id"])
-    update = {
-        "update_id": 8_900_000 + owner["id"],
-        "message": {
-            "message_id": 5,
-            "date": int(stack.now()),
-            "chat": {"id": owner["id"], "type": "private"},
-            "from": owner,
-            "successful_payment": {
-                "currency": "XTR",
-                "total_amount": 1,
-                "invoice_payload": created["order_id"],
-                "telegram_payment_charge_id": charge,
-                "provider_payment_charge_id": "",
-            },
-        },
-    }
+    update = stack.message_update(owner, successful_payment=_stars(1, created["order_id"], charge))
     assert stack.webhook(update).status == 200
     assert not read(stack, owner, mid)["locked"]
     assert not stack.bot_api.calls("answerPreCheckoutQuery")
@@ -461,3 +412,16 @@ def test_refunds_of_hint_and_pro_take_back_exactly_what_was_bought(stack: LocalS
     assert "Pro ended" in stack.bot_api.messages_to(ALICE)[-1]["text"]
     assert read(stack, owner, mid)["locked"]
     assert stack.api("GET", "/api/me", user=owner).json()["plan"]["kind"] == "free"
+
+
+def test_an_update_the_bot_cannot_read_is_acknowledged_and_the_cron_repairs_the_payment(stack: LocalStack) -> None:
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "mangled by a proxy somewhere")["message_id"]
+    created = order(stack, owner, "unlock", mid).json()
+    charge = stack.bot_api.record_star_payment(owner["id"], 1, created["order_id"])
+    body = _stars(1, created["order_id"], charge)
+    del body["currency"]  # a required field missing: PTB cannot build the Update
+    assert stack.webhook(stack.message_update(owner, successful_payment=body)).status == 200
+    assert read(stack, owner, mid)["locked"]
+    assert stack.run_cron()["payments_repaired"] == 1
+    assert not read(stack, owner, mid)["locked"]

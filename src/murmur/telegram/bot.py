@@ -116,8 +116,6 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     message = update.effective_message
     assert message
-    if not services.moderation.is_admin(_person(update).id):
-        return
     if not context.args:
         await message.reply_text("Usage: /refund <telegram_payment_charge_id>")
         return
@@ -144,12 +142,9 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): Stars revenue by product (net of refunds) and affiliate commissions seen."""
-    services = _services(context)
     message = update.effective_message
     assert message
-    if not services.moderation.is_admin(_person(update).id):
-        return
-    await message.reply_text(revenue_report(services.repos.state.revenue()))
+    await message.reply_text(revenue_report(_services(context).repos.state.revenue()))
 
 
 def revenue_report(totals: dict[str, int]) -> str:
@@ -172,8 +167,6 @@ async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     message = update.effective_message
     assert message and message.text
-    if not services.moderation.is_admin(_person(update).id):
-        return
     if not context.args or not context.args[0].isdigit():
         await message.reply_text("Usage: /ban <user id> or /unban <user id>")
         return
@@ -299,9 +292,11 @@ def build_application(services: Services, token: str, base_url: str) -> Applicat
     app.add_handler(CommandHandler("paysupport", paysupport))
     app.add_handler(CommandHandler("terms", terms))
     app.add_handler(CommandHandler("deleteme", deleteme))
-    app.add_handler(CommandHandler("refund", refund))
-    app.add_handler(CommandHandler("stats", stats))
-    app.add_handler(CommandHandler(["ban", "unban"], ban))
+    # Admin commands answer admins only; for anyone else they are not commands at all.
+    admins = filters.User(user_id=sorted(services.settings.admin_ids))
+    app.add_handler(CommandHandler("refund", refund, filters=admins))
+    app.add_handler(CommandHandler("stats", stats, filters=admins))
+    app.add_handler(CommandHandler(["ban", "unban"], ban, filters=admins))
     app.add_handler(CallbackQueryHandler(report_action, pattern=r"^(ban|blk|ok):"))
     app.add_handler(PreCheckoutQueryHandler(pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
