@@ -246,6 +246,12 @@ class Probe:
         elif operation == "Query" and isinstance(response, dict):
             size = sum(item_size(i) for i in response.get("Items", []))
             tally.rru += read_units(size, consistent=bool(params.get("ConsistentRead")))
+        elif operation == "BatchGetItem" and isinstance(response, dict):
+            # Each item read is billed like its own GetItem (rounded up per item).
+            for table, items in response.get("Responses", {}).items():
+                consistent = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+                for item in items:
+                    tally.rru += read_units(item_size(item), consistent=consistent)
         elif operation == "TransactGetItems" and isinstance(response, dict):
             for r in response.get("Responses", []):
                 tally.rru += read_units(item_size(r.get("Item")), transactional=True)
