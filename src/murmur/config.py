@@ -103,3 +103,33 @@ class Settings:
             service_name=e.get("POWERTOOLS_SERVICE_NAME") or "murmur",
             initdata_public_key=_initdata_key(e),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SetupEnvironment:
+    """What `make setup-bot` hands to `python -m murmur.telegram.setup` (an operator's command, not a Lambda)."""
+
+    site_url: str = ""
+    webhook_url: str = ""
+    bot_token: str = ""
+    bot_token_param: str = ""
+    webhook_secret: str = ""
+    webhook_secret_param: str = ""
+    region: str = ""
+    telegram_api_url: str = DEFAULT_API_URL
+    stack: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SetupEnvironment:
+        e = os.environ if env is None else env
+        return cls(
+            site_url=e.get("MURMUR_SITE_URL", "").strip(),
+            webhook_url=e.get("MURMUR_WEBHOOK_URL", "").strip(),
+            bot_token=e.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            bot_token_param=e.get("TELEGRAM_BOT_TOKEN_PARAM", "").strip(),
+            webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            webhook_secret_param=e.get("TELEGRAM_WEBHOOK_SECRET_PARAM", "").strip(),
+            region=(e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "").strip(),
+            telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+            stack=e.get("MURMUR_STACK", "").strip(),
+        )

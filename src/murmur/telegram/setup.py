@@ -17,25 +17,23 @@ Inputs (flags win over the environment; `mk/deploy.mk` sets the environment from
 |                          | `TELEGRAM_WEBHOOK_SECRET`, or SSM `TELEGRAM_WEBHOOK_SECRET_PARAM` |
 |                          | `TELEGRAM_API_URL` (default api.telegram.org), `MURMUR_STACK` (shown only) |
 
-This is an operator's command, not Lambda code: it reads its own environment here, runs one
-`asyncio.run`, and never prints the token or the webhook secret (not even in Telegram's errors).
+This is an operator's command, not Lambda code: its inputs come through `config.SetupEnvironment`, it
+speaks to the Bot API through the same plain client as the API and the cron, and it never prints the
+token or the webhook secret (not even in Telegram's errors).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Bot, BotCommand, MenuButton
-from telegram.error import TelegramError
-
-from murmur.config import DEFAULT_API_URL
+from murmur.config import DEFAULT_API_URL, SetupEnvironment
+from murmur.errors import MurmurError
+from murmur.telegram.gateway import HttpGateway
 
 # Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
 # commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
@@ -191,51 +189,30 @@ def setup_calls(setup: BotSetup) -> list[ApiCall]:
     return calls
 
 
-async def _make(bot: Bot, call: ApiCall) -> bool:
-    """One call through PTB's typed method (PTB warns when its generic request names a known one)."""
-    p = call.params
-    language = p.get("language_code")
-    if call.method == "setMyCommands":
-        commands = [BotCommand(c["command"], c["description"]) for c in p["commands"]]
-        return await bot.set_my_commands(commands, language_code=language)
-    if call.method == "setMyDescription":
-        return await bot.set_my_description(description=p["description"], language_code=language)
-    if call.method == "setMyShortDescription":
-        return await bot.set_my_short_description(short_description=p["short_description"], language_code=language)
-    if call.method == "setChatMenuButton":
-        button = MenuButton.de_json(p["menu_button"], bot)
-        return await bot.set_chat_menu_button(menu_button=button)
-    if call.method == "setWebhook":
-        return await bot.set_webhook(
-            url=p["url"],
-            secret_token=p["secret_token"],
-            allowed_updates=p["allowed_updates"],
-            max_connections=p["max_connections"],
-            drop_pending_updates=p["drop_pending_updates"],
-        )
-    raise BotSetupError(f"no runner for {call.method}")
+def apply(calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL) -> str:
+    """Make the calls in order, printing each; stops at the first refusal. Returns the bot's username.
 
-
-async def apply(calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL) -> str:
-    """Make the calls in order, printing each; stops at the first refusal. Returns the bot's username."""
-    async with Bot(token, base_url=base_url) as bot:  # initialize() checks the token with getMe
+    Through the project's plain Bot API client (the one the API and the cron use): the plan's parameters
+    are already the Bot API's JSON, and an operator's command needs no event loop."""
+    gateway = HttpGateway(token, base_url, read_timeout=15)
+    try:
+        username = str(gateway.call("getMe")["username"])  # checks the token before changing anything
         for call in calls:
-            ok = await _make(bot, call)
+            ok = gateway.call(call.method, **call.params)
             print(f"{call.describe()}: {'ok' if ok else 'refused'}")
-            if not ok:
-                raise BotSetupError(f"Telegram answered false to {call.method}")
-        return bot.username
+            if ok is not True:
+                raise BotSetupError(f"Telegram answered {ok!r} to {call.method}")
+        return username
+    finally:
+        gateway.close()
 
 
-def _secret(env: Mapping[str, str], value_key: str, param_key: str, what: str) -> str:
+def _secret(value: str, param: str, region: str, names: tuple[str, str], what: str) -> str:
     """A secret given directly, or read from the SSM SecureString that the environment names."""
-    value = (env.get(value_key) or "").strip()
     if value:
         return value
-    param = (env.get(param_key) or "").strip()
     if not param:
-        raise BotSetupError(f"set {value_key}, or {param_key} to the SSM parameter holding {what}")
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        raise BotSetupError(f"set {names[0]}, or {names[1]} to the SSM parameter holding {what}")
     if not region:
         raise BotSetupError(f"set AWS_REGION (the stack's region) to read {what} from {param}")
     from murmur.store.parameters import read_secure_parameter
@@ -255,13 +232,13 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Read the inputs, print the plan as it runs; 0 when every call was accepted."""
-    environment = os.environ if env is None else env
+    given = SetupEnvironment.from_env(env)
     parser = argparse.ArgumentParser(
         prog="python -m murmur.telegram.setup",
         description="Set the bot's webhook, menu button, commands and descriptions.",
     )
-    parser.add_argument("--site-url", default=environment.get("MURMUR_SITE_URL", ""))
-    parser.add_argument("--webhook-url", default=environment.get("MURMUR_WEBHOOK_URL", ""))
+    parser.add_argument("--site-url", default=given.site_url)
+    parser.add_argument("--webhook-url", default=given.webhook_url)
     parser.add_argument(
         "--drop-pending-updates",
         action="store_true",
@@ -270,18 +247,27 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = parser.parse_args(argv)
     secrets: list[str] = []
     try:
-        token = _secret(environment, "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN_PARAM", "the bot token")
+        token = _secret(
+            given.bot_token,
+            given.bot_token_param,
+            given.region,
+            ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN_PARAM"),
+            "the bot token",
+        )
         secrets.append(token)
         webhook_secret = _secret(
-            environment, "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET_PARAM", "the webhook secret"
+            given.webhook_secret,
+            given.webhook_secret_param,
+            given.region,
+            ("TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_SECRET_PARAM"),
+            "the webhook secret",
         )
         secrets.append(webhook_secret)
         setup = BotSetup(args.site_url.strip(), args.webhook_url.strip(), webhook_secret, args.drop_pending_updates)
-        base_url = environment.get("TELEGRAM_API_URL") or DEFAULT_API_URL
-        stack = environment.get("MURMUR_STACK")
-        print(f"setting up the bot{f' for stack {stack}' if stack else ''} through {base_url}")
-        username = asyncio.run(apply(setup_calls(setup), token, base_url))
-    except (BotSetupError, TelegramError) as error:
+        stack = given.stack
+        print(f"setting up the bot{f' for stack {stack}' if stack else ''} through {given.telegram_api_url}")
+        username = apply(setup_calls(setup), token, given.telegram_api_url)
+    except (BotSetupError, MurmurError) as error:
         print(f"error: {_redact(str(error), secrets)}", file=sys.stderr)
         return 1
     print(f"done: open https://t.me/{username} and press {MENU_BUTTON_TEXT!r}")

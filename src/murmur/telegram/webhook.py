@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from murmur.errors import StorageUnavailableError
+from murmur.store.dynamo import storage_errors
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -30,10 +30,9 @@ def _reply(status: int, message: str = "") -> dict[str, Any]:
 
 def _retryable(exc: BaseException) -> bool:
     """Failures where Telegram's retry can help: storage, or the Bot API being unreachable."""
-    from botocore.exceptions import BotoCoreError, ClientError
     from telegram.error import NetworkError
 
-    return isinstance(exc, StorageUnavailableError | ClientError | BotoCoreError | NetworkError)
+    return isinstance(exc, (*storage_errors(), NetworkError))
 
 
 def _idempotent_by_itself(data: dict[str, Any]) -> bool:
