@@ -104,13 +104,6 @@ class MessageView:
     nickname: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    user: User
-    received: int
-    unread: int
-
-
 class Inbox:
     def __init__(self, repos: Repositories, clock: Clock, limits: Limits, pseudonym_secret: bytes) -> None:
         self.repos = repos
@@ -170,11 +163,6 @@ class Inbox:
             return None
         owner = self.repos.links.owner_of(code)
         return owner.user_id if owner and owner.user_id != user_id else None
-
-    def profile(self, person: Person, start_param: str | None = None) -> Profile:
-        user = self.ensure_user(person, start_param)
-        received, unread = self.repos.users.counters(user.user_id)
-        return Profile(user, received, unread)
 
     def set_accepting(self, user_id: int, accepting: bool) -> None:
         self.repos.users.set_flag(user_id, "accepts_messages", accepting)

@@ -37,6 +37,8 @@ class User:
     banned: bool = False
     referrals: int = 0
     created_at: int = 0
+    received: int = 0  # counters kept by the send and read transactions
+    unread: int = 0
 
     def plan_active(self, now: float) -> bool:
         return self.plan is not PlanKind.FREE and self.plan_expires_at is not None and now < self.plan_expires_at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +62,6 @@ def b(value: bool) -> dict[str, bool]:
 
 def ss_list(values: Iterable[str]) -> dict[str, list[dict[str, str]]]:
     return {"L": [{"S": v} for v in values]}
-
-
-def str_map(values: Mapping[str, str]) -> dict[str, dict[str, dict[str, str]]]:
-    return {"M": {k: {"S": v} for k, v in values.items()}}
 
 
 def get_s(item: Item, name: str, default: str | None = None) -> str | None:

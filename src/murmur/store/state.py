@@ -55,9 +55,6 @@ class StateRepository:
             on_failed,
         )
 
-    def is_blocked(self, recipient_id: int, pseudonym: str) -> bool:
-        return "Item" in self.client.get_item(TableName=self.table, Key=self._block_key(recipient_id, pseudonym))
-
     # ------------------------------------------------------------ once-only markers
     def claim(self, key: str, expires_at: int | None = None) -> bool:
         """Record `key` once; False if it was already there (update ids, reports)."""

@@ -33,6 +33,8 @@ def _to_user(item: Item) -> User:
         banned=get_b(item, "banned"),
         referrals=get_n(item, "referrals", 0) or 0,
         created_at=get_n(item, "created_at", 0) or 0,
+        received=get_n(item, "received", 0) or 0,
+        unread=max(0, get_n(item, "unread", 0) or 0),
     )
 
 
@@ -52,15 +54,6 @@ class UsersRepository:
             "Item"
         )
         return _to_user(item) if item else None
-
-    def counters(self, user_id: int) -> tuple[int, int]:
-        """(received, unread) kept on the user item by the send and read transactions."""
-        item = self.client.get_item(
-            TableName=self.table,
-            Key=self.key(user_id),
-            ProjectionExpression="received, unread",
-        ).get("Item", {})
-        return get_n(item, "received", 0) or 0, max(0, get_n(item, "unread", 0) or 0)
 
     def create_op(self, user: User) -> Op:
         item: Item = {

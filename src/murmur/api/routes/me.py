@@ -8,13 +8,13 @@ from murmur import texts
 from murmur.api.auth import person_of
 from murmur.api.schemas import DoneOut, LinkOut, MeOut, PlanOut, SettingsIn, success
 from murmur.composition import Services
-from murmur.inbox import Profile
+from murmur.models import User
 from murmur.privacy import erase_user
 from murmur.telegram import links
 
 
-def me_out(profile: Profile, services: Services) -> MeOut:
-    user, settings = profile.user, services.settings
+def me_out(user: User, services: Services) -> MeOut:
+    settings = services.settings
     url = links.personal_link(settings.bot_username, user.link_code)
     return MeOut(
         id=user.user_id,
@@ -34,8 +34,8 @@ def me_out(profile: Profile, services: Services) -> MeOut:
             expires_at=user.plan_expires_at,
             cancelled=user.pro_cancelled,
         ),
-        received=profile.received,
-        unread=profile.unread,
+        received=user.received,
+        unread=user.unread,
         referrals=user.referrals,
     )
 
@@ -46,15 +46,16 @@ def build(services: Services) -> APIGatewayHttpRouter:
     @router.get("/api/me", summary="My profile, personal link, plan and counts", responses=success(MeOut))
     def get_me() -> MeOut:
         init = router.context["init"]
-        return me_out(services.inbox.profile(person_of(init), init.start_param), services)
+        return me_out(services.inbox.ensure_user(person_of(init), init.start_param), services)
 
     @router.patch("/api/me", summary="Change my settings", responses=success(MeOut))
     def patch_me(body: SettingsIn) -> MeOut:
         init = router.context["init"]
         person = person_of(init)
-        services.inbox.ensure_user(person)
+        user = services.inbox.ensure_user(person)
         services.inbox.set_accepting(person.id, body.accepts_messages)
-        return me_out(services.inbox.profile(person), services)
+        user.accepts_messages = body.accepts_messages
+        return me_out(user, services)
 
     @router.delete("/api/me", summary="Erase my data", responses=success(DoneOut, 200, "erased"))
     def delete_me() -> DoneOut:

@@ -53,14 +53,12 @@ def build(services: Services) -> APIGatewayHttpRouter:
         "/api/plan/pro/cancel", summary="Stop renewing Pro (it stays active until its end)", responses=success(MeOut)
     )
     def cancel() -> MeOut:
-        person = person_of(router.context["init"])
-        services.orders.set_pro_cancelled(person.id, True)
-        return me_out(services.inbox.profile(person), services)
+        user = services.orders.set_pro_cancelled(router.context["init"].user.id, True)
+        return me_out(user, services)
 
     @router.post("/api/plan/pro/resume", summary="Renew Pro again", responses=success(MeOut))
     def resume() -> MeOut:
-        person = person_of(router.context["init"])
-        services.orders.set_pro_cancelled(person.id, False)
-        return me_out(services.inbox.profile(person), services)
+        user = services.orders.set_pro_cancelled(router.context["init"].user.id, False)
+        return me_out(user, services)
 
     return router
