@@ -32,8 +32,34 @@ def _schedule_per_month(template: dict[str, Any]) -> int:
     return total
 
 
+def _condition_holds(template: dict[str, Any], name: str) -> bool:
+    """A condition's value with every parameter at its default (`Fn::Equals` / `Fn::Not` over `Ref`s);
+    anything more complex counts as true, so a resource is never left out of the bill by mistake."""
+    defaults = {k: str(v.get("Default", "")) for k, v in (template.get("Parameters") or {}).items()}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and "Ref" in node:
+            return defaults.get(node["Ref"], node["Ref"])
+        return node
+
+    def holds(node: Any) -> bool:
+        if isinstance(node, dict) and "Fn::Equals" in node:
+            left, right = node["Fn::Equals"]
+            return bool(str(value(left)) == str(value(right)))
+        if isinstance(node, dict) and "Fn::Not" in node:
+            return not holds(node["Fn::Not"][0])
+        return True
+
+    return holds((template.get("Conditions") or {}).get(name))
+
+
 def _count(template: dict[str, Any], resource_type: str) -> int:
-    return sum(1 for r in (template.get("Resources") or {}).values() if r.get("Type") == resource_type)
+    """Resources of a type that a deploy with the default parameters creates."""
+    return sum(
+        1
+        for r in (template.get("Resources") or {}).values()
+        if r.get("Type") == resource_type and ("Condition" not in r or _condition_holds(template, r["Condition"]))
+    )
 
 
 def _lambda_cost(duration_ms: float, memory_mb: int) -> float:

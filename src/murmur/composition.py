@@ -1,21 +1,24 @@
 """Builds the application's objects once per container, from Settings; each Lambda's app.py uses it.
 
-Everything is lazy: a cold start pays only for what its first request touches."""
+Everything is lazy, the domain modules' imports included: a cold start pays only for what its first
+request touches (the cron's tick never loads the inbox's rules, the webhook's /start never loads orders)."""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from murmur.abuse import Moderation
 from murmur.clock import Clock, SystemClock
 from murmur.config import Settings
-from murmur.inbox import Inbox
 from murmur.observability import BusinessMetrics
-from murmur.orders import Orders
 from murmur.store.dynamo import make_client
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotGateway, HttpGateway
+from murmur.telegram.gateway import BotApiPool, BotGateway, HttpGateway
+
+if TYPE_CHECKING:
+    from murmur.abuse import Moderation
+    from murmur.inbox import Inbox
+    from murmur.orders import Orders
 
 
 class Services:
@@ -85,11 +88,18 @@ class Services:
         return hmac.new(b"murmur-pseudonym", self.bot_token.encode(), hashlib.sha256).digest()
 
     @cached_property
+    def bot_api_pool(self) -> BotApiPool:
+        """One connection pool to the Bot API per container: the gateway's and, in the webhook, PTB's."""
+        return BotApiPool()
+
+    @cached_property
     def gateway(self) -> BotGateway:
-        return self._gateway or HttpGateway(self.bot_token, self.settings.telegram_api_url)
+        return self._gateway or HttpGateway(self.bot_token, self.settings.telegram_api_url, self.bot_api_pool)
 
     @cached_property
     def inbox(self) -> Inbox:
+        from murmur.inbox import Inbox
+
         return Inbox(self.repos, self.clock, self.settings.limits, self.pseudonym_secret)
 
     @cached_property
@@ -98,14 +108,18 @@ class Services:
 
     @cached_property
     def orders(self) -> Orders:
+        from murmur.orders import Orders
+
         return Orders(self.repos, self.inbox, self.clock, self.gateway, self.settings.order_ttl_seconds)
 
     @cached_property
     def moderation(self) -> Moderation:
+        from murmur.abuse import Moderation
+
         return Moderation(self.repos, self.inbox, self.clock, self.settings.admin_ids)
 
     def close(self) -> None:
         """For the local stack: close what this container opened (the Bot API connection pool)."""
-        gateway = self.__dict__.get("gateway")
-        if isinstance(gateway, HttpGateway):
-            gateway.close()
+        pool = self.__dict__.get("bot_api_pool")
+        if pool is not None:
+            pool.close()

@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from murmur.telegram import setup
 from murmur.telegram.bot import build_application
+from murmur.telegram.gateway import BotApiPool
 from sandbox.fake_bot_api import FakeBotApi
 
 SITE = "https://d111111abcdef8.cloudfront.net/"
@@ -107,7 +108,7 @@ def test_menu_button_opens_the_site_and_descriptions_are_honest_in_every_languag
 
 def handled_updates_and_commands() -> tuple[set[str], set[str]]:
     """What the real bot registers: the update types its handlers consume, and its commands."""
-    services = SimpleNamespace(settings=SimpleNamespace(admin_ids=frozenset({1})))
+    services = SimpleNamespace(settings=SimpleNamespace(admin_ids=frozenset({1})), bot_api_pool=BotApiPool())
     application = build_application(cast(Any, services), "1:unused", "http://127.0.0.1:9/bot")
     kinds: list[tuple[type[BaseHandler[Any, Any, Any]], str]] = [
         (CommandHandler, "message"),

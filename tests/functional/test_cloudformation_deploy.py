@@ -197,7 +197,10 @@ def stack(translated: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     StackName=STACK,
                     TemplateBody=json.dumps(pruned),
                     Capabilities=["CAPABILITY_IAM"],
-                    Parameters=[{"ParameterKey": "AdminIds", "ParameterValue": "111,222"}],
+                    Parameters=[
+                        {"ParameterKey": "AdminIds", "ParameterValue": "111,222"},
+                        {"ParameterKey": "CreateDashboard", "ParameterValue": "true"},
+                    ],
                 )
             described = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
             assert described["StackStatus"] == "CREATE_COMPLETE", described.get("StackStatusReason")

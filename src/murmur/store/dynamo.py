@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,10 +36,26 @@ def make_client(region: str, endpoint_url: str | None = None) -> Any:
     return botocore_session().create_client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
+# The only AWS services this code calls (DynamoDB, and SSM for secrets on a cold start).
+SERVICES = ("dynamodb", "ssm")
+
+
+class _KnownServicesLoader(botocore.loaders.Loader):
+    """botocore's data loader, told which services exist. Before loading any model it checks the name
+    against `list_available_services`, which walks every service directory botocore ships (about 420
+    directories, 2,700 stat calls: ~20 ms of each cold start, measured in bench/). Models are still
+    loaded from botocore's own data, and a name outside SERVICES is still refused."""
+
+    def list_available_services(self, type_name: str) -> list[str]:
+        return sorted(SERVICES)
+
+
 @functools.cache
 def botocore_session() -> Any:
     """One session per process: it caches the service models that every client would load again."""
-    return botocore.session.get_session()
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _KnownServicesLoader())
+    return session
 
 
 def error_code(exc: BaseException) -> str:

@@ -31,6 +31,7 @@ from murmur.orders import Outcome, SuccessfulPayment
 from murmur.privacy import erase_user
 from murmur.telegram import links
 from murmur.telegram.gateway import keyboard
+from murmur.telegram.transport import PooledRequest
 
 if TYPE_CHECKING:
     from murmur.composition import Services
@@ -285,7 +286,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(services: Services, token: str, base_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
     """Every handler, registered in one place. `updater(None)`: updates come from the webhook Lambda."""
-    app = Application.builder().token(token).base_url(base_url).updater(None).build()
+    request = PooledRequest(services.bot_api_pool)
+    builder = Application.builder().token(token).base_url(base_url).updater(None)
+    app = builder.request(request).get_updates_request(request).build()
     app.bot_data["services"] = services
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))

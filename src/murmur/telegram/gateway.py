@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +94,39 @@ def keyboard(buttons: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.de_json({"inline_keyboard": [[b.as_json() for b in row] for row in buttons]}, None)
 
 
-class HttpGateway:
-    """BotGateway over HTTPS: JSON bodies, the Bot API's `{"ok", "result" | "description"}` answers."""
+class BotApiPool:
+    """The container's one keep-alive connection pool to the Bot API, shared by `HttpGateway` and, in the
+    webhook, by PTB (`murmur.telegram.transport`): one TLS context and one connection, not one per client."""
 
-    def __init__(self, token: str, base_url: str, *, connect_timeout: float = 3, read_timeout: float = 5) -> None:
+    def __init__(self, connect_timeout: float = 3, read_timeout: float = 5) -> None:
         import urllib3
 
-        self._url = f"{base_url}{token}/"
-        self._http = urllib3.PoolManager(
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.http = urllib3.PoolManager(
             num_pools=1,
             maxsize=2,
             retries=False,
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            headers={"Content-Type": "application/json"},
         )
+
+    def close(self) -> None:
+        self.http.clear()
+
+
+class HttpGateway:
+    """BotGateway over HTTPS: JSON bodies, the Bot API's `{"ok", "result" | "description"}` answers."""
+
+    def __init__(self, token: str, base_url: str, pool: BotApiPool | None = None) -> None:
+        self._url = f"{base_url}{token}/"
+        self._pool = pool or BotApiPool()
 
     def call(self, method: str, **params: Any) -> Any:
         import urllib3
 
         body = json.dumps({k: v for k, v in params.items() if v is not None}, ensure_ascii=False).encode()
         try:
-            response = self._http.request("POST", self._url + method, body=body)
+            response = self._pool.http.request("POST", self._url + method, body=body, headers=JSON_HEADERS)
         except urllib3.exceptions.HTTPError as exc:
             raise TelegramUnavailableError(f"{method}: {type(exc).__name__}") from exc
         try:
@@ -128,7 +141,7 @@ class HttpGateway:
         raise TelegramRefusedError(response.status, f"{method}: {description}")
 
     def close(self) -> None:
-        self._http.clear()
+        self._pool.close()
 
     def send_message(self, chat_id: int, text: str, buttons: list[list[Button]] | None = None) -> bool:
         markup = {"inline_keyboard": [[b.as_json() for b in row] for row in buttons]} if buttons else None

@@ -33,7 +33,7 @@ from typing import Any
 
 from murmur.config import DEFAULT_API_URL, SetupEnvironment
 from murmur.errors import MurmurError
-from murmur.telegram.gateway import HttpGateway
+from murmur.telegram.gateway import BotApiPool, HttpGateway
 
 # Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
 # commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
@@ -194,7 +194,7 @@ def apply(calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL)
 
     Through the project's plain Bot API client (the one the API and the cron use): the plan's parameters
     are already the Bot API's JSON, and an operator's command needs no event loop."""
-    gateway = HttpGateway(token, base_url, read_timeout=15)
+    gateway = HttpGateway(token, base_url, BotApiPool(read_timeout=15))
     try:
         username = str(gateway.call("getMe")["username"])  # checks the token before changing anything
         for call in calls:
