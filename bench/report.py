@@ -87,7 +87,9 @@ def render(r: dict[str, Any]) -> str:
         f"({m['cpus']} CPUs, {m['cpu']}, Python {m['python']}, {m['platform']})"
         + (" — **smoke mode, figures meaningless**" if r.get("smoke") else "")
         + ".",
-        "Local figures: moto's DynamoDB server and the fake Bot API on loopback, in one process. "
+        "Local figures on loopback: moto's DynamoDB server in a process of its own (as DynamoDB is not in the "
+        "Lambda's process; sharing the interpreter lock would book moto's work as the handler's), the fake Bot "
+        "API in the bench's process. "
         "Every figure is in `results.json`.",
         "",
         "## Targets (issue 7)",

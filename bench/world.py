@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bench.dynamodb_server import dynamodb_server
 from sandbox.local_stack import ApiResponse, LocalStack
 
 
@@ -24,9 +25,10 @@ def person(user_id: int, first_name: str | None = None) -> dict[str, Any]:
 
 @contextmanager
 def quiet_stack() -> Iterator[LocalStack]:
-    """A LocalStack whose chatter (moto's request log, INFO lines) stays out of the bench's output."""
+    """A LocalStack with its DynamoDB in a process of its own (`bench.dynamodb_server`); INFO lines stay out
+    of the bench's output."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with LocalStack() as stack:
+    with dynamodb_server() as endpoint, LocalStack(dynamodb_endpoint=endpoint) as stack:
         for function in stack.functions.values():
             logger = getattr(function.module, "logger", None)
             if logger is not None and hasattr(logger, "setLevel"):
