@@ -11,7 +11,8 @@ from aws_lambda_powertools import Logger
 
 from murmur.composition import Services
 from murmur.config import Settings
-from murmur.reconciliation import reconcile
+from murmur.reconciliation import CURSOR as STARS_CURSOR
+from murmur.reconciliation import reconcile_from
 from murmur.renewals import Renewals
 
 logger = Logger()
@@ -31,10 +32,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    report = Renewals(services.repos, services.clock, services.webapp_url).run()
+    renewals = Renewals(services.repos, services.clock, services.webapp_url)
+    # Every cursor of the run in one read: the two sweeps' and the Stars ledger's offset.
+    *sweeps, stars_offset = services.repos.batch.get(
+        [*renewals.cursor_refs(), services.repos.state.cursor_ref(STARS_CURSOR)], consistent=True
+    )
+    report = renewals.run(sweeps)
     for notice in report.notices:
         services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
-    stars = reconcile(services.repos, services.orders, services.gateway)
+    stars = reconcile_from(stars_offset, services.repos, services.orders, services.gateway)
     summary = {
         "expired": report.expired,
         "reminded": report.reminded,

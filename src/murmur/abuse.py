@@ -7,7 +7,8 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from murmur.errors import NotFoundError
+from murmur.errors import ConflictError, NotFoundError
+from murmur.store.links import MAX_BLOCKS
 
 if TYPE_CHECKING:
     from murmur.clock import Clock
@@ -65,7 +66,15 @@ class Moderation:
     def block(self, owner_id: int, message_id: str) -> None:
         """Every later message from this message's sender to this owner is refused."""
         message = self.inbox.own_message(owner_id, message_id)
-        self.repos.state.block(owner_id, message.pseudonym, int(self.clock.now()))
+        self._block(message)
+
+    def _block(self, message: Message) -> None:
+        """On the recipient's link, which every send reads (`store.links`)."""
+        owner = self.repos.users.get(message.recipient_id)
+        if owner is None or not owner.link_code:
+            raise NotFoundError("no such message")
+        if not self.repos.links.block(owner.link_code, message.pseudonym):
+            raise ConflictError(f"you have blocked {MAX_BLOCKS} senders; turn off new messages instead")
 
     def report(self, owner_id: int, message_id: str, reason: str) -> list[Notice]:
         """Flag the message once and tell every admin; a repeated report tells no one again."""
@@ -91,8 +100,7 @@ class Moderation:
             self.repos.users.set_flag(message.sender_id, "banned", True)
 
     def block_for_recipient(self, key: str) -> None:
-        message = self.reported_message(key)
-        self.repos.state.block(message.recipient_id, message.pseudonym, int(self.clock.now()))
+        self._block(self.reported_message(key))
 
     def support_request(self, person: Person, text: str) -> list[Notice]:
         """A /paysupport request for every admin, with the person's recent payments."""

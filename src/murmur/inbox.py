@@ -178,11 +178,23 @@ class Inbox:
 
     # ------------------------------------------------------------------ sending
     def send(self, sender: Person, code: str, raw_text: str, show_nickname: bool = False) -> tuple[Message, LinkOwner]:
-        """Store an anonymous message: one read (the link) and one transaction that checks everything else."""
+        """Store an anonymous message in two round trips: one batch read (the link with its blocks, and the
+        sender's ban flag), then one transaction (the message, the recipient's counters on condition that
+        they accept messages and are not banned, and both rate windows)."""
         text = clean_text(raw_text, self.limits.message_chars, "message")
-        owner = self.link_owner(code)
-        now = self.clock.now()
+        if not CODE_RE.match(code):
+            raise NotFoundError("no such link")
+        owner, sender_user = self.repos.batch.get(
+            [self.repos.links.ref(code), self.repos.users.ref(sender.id)], consistent=True
+        )
+        if owner is None:
+            raise NotFoundError("no such link")
+        if sender_user is not None and sender_user.banned:
+            raise BannedError()
         pseudo = abuse.pseudonym(self.pseudonym_secret, owner.user_id, sender.id)
+        if pseudo in owner.blocked:
+            raise BlockedError()
+        now = self.clock.now()
         message = Message(
             recipient_id=owner.user_id,
             message_id=new_message_id(now),
@@ -202,8 +214,6 @@ class Inbox:
         ops: list[Op] = [
             self.repos.messages.put_op(message),
             self.repos.users.receive_op(owner.user_id, NotAcceptingMessagesError),
-            self.repos.users.not_banned_op(sender.id, BannedError),
-            self.repos.state.not_blocked_op(owner.user_id, pseudo, BlockedError),
             self.repos.state.window_op(
                 f"send#{sender.id}#{window.start}", self.limits.sender_per_window, expires, limited
             ),

@@ -244,7 +244,6 @@ class Orders:
             ]
             grant_ops, expires = self._grant(item, order, paid, user, now)
             ops += [Op(op.request, EntitlementChangedError) for op in grant_ops]
-            ops.append(self.repos.state.add_revenue_op(item.id, paid.total_amount, 1))
             try:
                 self.repos.tx.write(ops)
                 return Fulfilment(Outcome.GRANTED, item.id, payment, plan_expires_at=expires)
@@ -312,12 +311,7 @@ class Orders:
         """Never dropped: the ledger gets the payment with the reason it granted nothing, for support."""
         payment = self._payment(paid, order, now, flag)
         try:
-            self.repos.tx.write(
-                [
-                    self.repos.payments.record_op(payment, DuplicatePaymentError),
-                    self.repos.state.add_revenue_op("unmatched", paid.total_amount, 1),
-                ]
-            )
+            self.repos.tx.write([self.repos.payments.record_op(payment, DuplicatePaymentError)])
         except DuplicatePaymentError:
             return Fulfilment(Outcome.DUPLICATE, payment.product)
         log.warning("payment flagged: %s", flag)
@@ -342,7 +336,6 @@ class Orders:
                     [
                         self.repos.payments.record_op(payment, DuplicatePaymentError),
                         Op(op.request, EntitlementChangedError),
-                        self.repos.state.add_revenue_op("pro_month", paid.total_amount, 1),
                     ]
                 )
                 return Fulfilment(Outcome.RENEWED, "pro_month", payment, plan_expires_at=expires)
@@ -370,12 +363,7 @@ class Orders:
             return Fulfilment(Outcome.DUPLICATE, payment.product, payment)
         now = int(self.clock.now())
         for _attempt in range(3):
-            ops = [
-                self.repos.payments.mark_refunded_op(charge_id, now, AlreadyRefundedError),
-                self.repos.state.add_revenue_op(
-                    "unmatched" if payment.flag else payment.product, -payment.amount, -1
-                ),
-            ]
+            ops = [self.repos.payments.mark_refunded_op(charge_id, now, AlreadyRefundedError)]
             revoked: list[str] = []
             order = self.repos.orders.get(payment.order_id) if payment.order_id else None
             if order is not None and not payment.flag:

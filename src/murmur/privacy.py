@@ -2,11 +2,11 @@
 
 The payment ledger stays, anonymized (amount, product, date), as bookkeeping law requires. Messages the
 person sent to others stay in those inboxes, with the link to the sender removed. The blocks the person
-set in their own inbox go with it. What deliberately stays (see docs/anonymity.md):
+set in their own inbox go with their link, which carries them. What deliberately stays (see docs/anonymity.md):
 - rate-limit windows (`rate#…`): they expire by TTL within the hour, and deleting them would let anyone
   reset their limits by erasing and coming back;
-- blocks *against* the person, set by others: they are keyed by a pseudonym, not the id, and erasing
-  must not be a way around a block."""
+- blocks *against* the person, set by others: they are pseudonyms on the blockers' links, not the id,
+  and erasing must not be a way around a block."""
 
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ class Erased:
 def erase_user(repos: Repositories, user_id: int) -> Erased:
     """Idempotent: erasing twice, or a user we never saw, is fine."""
     user = repos.users.get(user_id, consistent=True)
-    blocks = _pseudonyms_in_inbox(repos, user_id)
-    for pseudonym in blocks:
-        repos.state.unblock(user_id, pseudonym)
+    link = repos.links.owner_of(user.link_code) if user is not None and user.link_code else None
+    blocks = len(link.blocked) if link is not None else 0
     received = repos.messages.keys_of_recipient(user_id)
     for recipient_id, message_id in received:
         message = repos.messages.get(recipient_id, message_id, consistent=True)
@@ -52,17 +51,5 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
         if user.link_code:
             repos.links.delete(user.link_code)
         repos.users.delete(user_id)
-    return Erased(len(received), len(sent), len(orders), len(payments), len(blocks))
+    return Erased(len(received), len(sent), len(orders), len(payments), blocks)
 
-
-def _pseudonyms_in_inbox(repos: Repositories, user_id: int) -> list[str]:
-    """Every block is set from a message in the blocker's inbox, so that inbox's pseudonyms name them all
-    (a Query of the inbox, no Scan)."""
-    pseudonyms: set[str] = set()
-    cursor: str | None = None
-    for _ in range(10_000):  # bounded: 100 per page
-        messages, cursor = repos.messages.page(user_id, 100, cursor)
-        pseudonyms.update(m.pseudonym for m in messages)
-        if cursor is None:
-            break
-    return sorted(pseudonyms)

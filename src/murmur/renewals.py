@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from murmur import notices, plans, texts
 from murmur.clock import Clock
 from murmur.errors import MurmurError
 from murmur.models import PlanKind
+from murmur.store.batch import Ref
 from murmur.store.repositories import Repositories
 from murmur.store.users import EXPIRY_INDEX, REMIND_INDEX, day_bucket
 from murmur.telegram.gateway import Button
@@ -51,12 +52,16 @@ class Renewals:
         self.webapp_url = webapp_url
         self.budget = budget  # users handled per run and per index, at most
 
-    def run(self) -> RunReport:
-        report = RunReport()
+    def cursor_refs(self) -> list[Ref[str]]:
+        """Where the two sweeps resume: read by the caller, in one batch with whatever else it needs."""
         state = self.repos.state
-        cursors = self.repos.batch.get(
-            [state.cursor_ref(f"sweep#{EXPIRY_INDEX}"), state.cursor_ref(f"sweep#{REMIND_INDEX}")], consistent=True
-        )
+        return [state.cursor_ref(f"sweep#{EXPIRY_INDEX}"), state.cursor_ref(f"sweep#{REMIND_INDEX}")]
+
+    def run(self, cursors: Sequence[str | None] | None = None) -> RunReport:
+        """Both sweeps, from `cursors` as read through `cursor_refs` (read here when not given)."""
+        report = RunReport()
+        if cursors is None:
+            cursors = self.repos.batch.get(self.cursor_refs(), consistent=True)
         self._sweep(EXPIRY_INDEX, cursors[0], report, self._expire_one)
         self._sweep(REMIND_INDEX, cursors[1], report, self._remind_one)
         return report

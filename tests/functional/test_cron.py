@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sandbox.local_stack import LocalStack
 from tests.functional.helpers import buy, payment_rows, person, read, send
 
@@ -84,3 +86,36 @@ def test_reconciliation_applies_a_refund_made_outside_the_bot(stack: LocalStack)
     assert report["refunds_applied"] == 1
     assert read(stack, owner, mid)["locked"]
     assert payment_rows(stack, paid["charge_id"])[0]["status"]["S"] == "refunded"
+
+
+def test_overlapping_reconciliations_count_each_transaction_once(stack: LocalStack) -> None:
+    """Two runs read the same page; the one that commits second finds the offset moved and adds nothing."""
+    from murmur.reconciliation import reconcile
+
+    services = stack.functions["SubscriptionsCronFunction"].module.services
+    stack.run_cron()  # everything earlier is counted
+    before = services.repos.state.revenue()
+    owner, sender = person(), person()
+    mid = send(stack, owner, sender, "counted exactly once")["message_id"]
+    buy(stack, owner, "unlock", mid)
+
+    class Overlapping:
+        """The real gateway; the first page is read, then another run reconciles in full before this one
+        goes on (what two cron invocations racing would do)."""
+
+        def __init__(self) -> None:
+            self.raced = False
+
+        def star_transactions(self, offset: int, limit: int) -> list[Any]:
+            page = services.gateway.star_transactions(offset, limit)
+            if not self.raced:
+                self.raced = True
+                other = reconcile(services.repos, services.orders, services.gateway)
+                assert other.revenue["stars_unlock"] == 1
+            return page
+
+    late = reconcile(services.repos, services.orders, cast(Any, Overlapping()))
+    assert late.revenue == {}  # its commit found the offset moved: nothing added twice
+    after = services.repos.state.revenue()
+    assert after["stars_unlock"] - before.get("stars_unlock", 0) == 1
+    assert after["count_unlock"] - before.get("count_unlock", 0) == 1

@@ -76,7 +76,7 @@ def test_unknown_link_and_not_accepting(inbox: Inbox) -> None:
 def test_blocked_and_banned_senders_are_refused(inbox: Inbox, repos) -> None:  # type: ignore[no-untyped-def]
     code = inbox.ensure_user(ALICE).link_code
     message, _ = inbox.send(BOB, code, "first")
-    repos.state.block(ALICE.id, message.pseudonym, 0)
+    assert repos.links.block(code, message.pseudonym)
     with pytest.raises(BlockedError):
         inbox.send(BOB, code, "second")
     carla = Person(1003, "Carla", "es")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.models import Payment, PaymentStatus
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Item, Op, b, get_b, get_n, get_s, n, s
 
 USER_INDEX = "by-user"
@@ -31,6 +32,9 @@ class PaymentsRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
         self.table = table
+
+    def ref(self, charge_id: str) -> Ref[Payment]:
+        return Ref(self.table, {"charge_id": s(charge_id)}, _to_payment)
 
     def record_op(self, p: Payment, on_duplicate: Any = None) -> Op:
         item: Item = {

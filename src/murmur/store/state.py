@@ -1,4 +1,5 @@
-"""State table: small keyed items. Rate-limit windows and update ids expire by TTL; blocks and cursors stay."""
+"""State table: small keyed items. Rate-limit windows and update ids expire by TTL; cursors and the revenue
+summary stay."""
 
 from __future__ import annotations
 
@@ -25,31 +26,6 @@ class StateRepository:
                     "ConditionExpression": "attribute_not_exists(#c) OR #c < :limit",
                     "ExpressionAttributeNames": {"#c": "count", "#t": "ttl"},
                     "ExpressionAttributeValues": {":one": n(1), ":limit": n(limit), ":ttl": n(expires_at)},
-                }
-            },
-            on_failed,
-        )
-
-    # ------------------------------------------------------------ blocks
-    @staticmethod
-    def _block_key(recipient_id: int, pseudonym: str) -> dict[str, Any]:
-        return {"pk": s(f"block#{recipient_id}#{pseudonym}")}
-
-    def block(self, recipient_id: int, pseudonym: str, at: int) -> None:
-        self.client.put_item(
-            TableName=self.table, Item={**self._block_key(recipient_id, pseudonym), "at": n(at)}
-        )
-
-    def unblock(self, recipient_id: int, pseudonym: str) -> None:
-        self.client.delete_item(TableName=self.table, Key=self._block_key(recipient_id, pseudonym))
-
-    def not_blocked_op(self, recipient_id: int, pseudonym: str, on_failed: Any) -> Op:
-        return Op(
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": self._block_key(recipient_id, pseudonym),
-                    "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
             on_failed,
@@ -83,29 +59,40 @@ class StateRepository:
     def set_cursor(self, name: str, value: str) -> None:
         self.client.put_item(TableName=self.table, Item={"pk": s(f"cursor#{name}"), "value": s(value)})
 
+    def advance_cursor_op(self, name: str, seen: str | None, value: str, on_moved: Any) -> Op:
+        """Move a cursor from the value this run read (`seen`, None if unset); fails if another run moved it."""
+        condition = "attribute_not_exists(pk)" if seen is None else "#v = :seen"
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {"pk": s(f"cursor#{name}"), "value": s(value)},
+            "ConditionExpression": condition,
+        }
+        if seen is not None:
+            request["ExpressionAttributeNames"] = {"#v": "value"}
+            request["ExpressionAttributeValues"] = {":seen": s(seen)}
+        return Op({"Put": request}, on_moved)
+
     # ------------------------------------------------------------ revenue ledger summary (admin /stats)
     STATS_KEY = "stats#revenue"
 
-    def add_revenue_op(self, product: str, stars: int, count: int) -> Op:
-        """Kept inside the fulfilment and refund transactions, so /stats needs one GetItem, never a Scan."""
+    def add_ledger_page_op(self, totals: dict[str, int]) -> Op:
+        """Add one page of Telegram's Stars ledger to the summary (`stars_<product>`, `count_<product>`,
+        `affiliate_*`): one item, one update, written by the cron together with its cursor. Kept off the
+        payment path, where every purchase would otherwise write this one item (a hot key in each
+        fulfilment transaction)."""
+        names = {f"#a{i}": name for i, name in enumerate(totals)}
+        values = {f":a{i}": n(value) for i, value in enumerate(totals.values())}
+        adds = ", ".join(f"#a{i} :a{i}" for i in range(len(totals)))
         return Op(
             {
                 "Update": {
                     "TableName": self.table,
                     "Key": {"pk": s(self.STATS_KEY)},
-                    "UpdateExpression": "ADD #s :stars, #c :count",
-                    "ExpressionAttributeNames": {"#s": f"stars_{product}", "#c": f"count_{product}"},
-                    "ExpressionAttributeValues": {":stars": n(stars), ":count": n(count)},
+                    "UpdateExpression": f"ADD {adds}",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
                 }
             }
-        )
-
-    def add_affiliate(self, stars: int, transactions: int) -> None:
-        self.client.update_item(
-            TableName=self.table,
-            Key={"pk": s(self.STATS_KEY)},
-            UpdateExpression="ADD affiliate_stars :s, affiliate_transactions :t",
-            ExpressionAttributeValues={":s": n(stars), ":t": n(transactions)},
         )
 
     def revenue(self) -> dict[str, int]:

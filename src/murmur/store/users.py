@@ -113,21 +113,6 @@ class UsersRepository:
             on_failed,
         )
 
-    def not_banned_op(self, user_id: int, on_failed: Any) -> Op:
-        """A user who never opened the app has no item and is not banned."""
-        return Op(
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": self.key(user_id),
-                    "ConditionExpression": "attribute_not_exists(user_id) OR attribute_not_exists(banned) "
-                    "OR banned = :f",
-                    "ExpressionAttributeValues": {":f": b(False)},
-                }
-            },
-            on_failed,
-        )
-
     def read_one_op(self, user_id: int) -> Op:
         return Op(
             {

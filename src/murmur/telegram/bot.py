@@ -142,14 +142,15 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): Stars revenue by product (net of refunds) and affiliate commissions seen."""
+    """/stats (admins): Stars revenue by product (net of refunds) and affiliate commissions, from Telegram's
+    own ledger as the cron last reconciled it (every few minutes)."""
     message = update.effective_message
     assert message
     await message.reply_text(revenue_report(_services(context).repos.state.revenue()))
 
 
 def revenue_report(totals: dict[str, int]) -> str:
-    lines = ["Revenue (Stars, net of refunds):"]
+    lines = ["Revenue (Stars, net of refunds, per Telegram's ledger as of the last reconciliation):"]
     for product in [*PRODUCTS, "unmatched"]:
         stars, count = totals.get(f"stars_{product}", 0), totals.get(f"count_{product}", 0)
         if stars or count:
