@@ -39,10 +39,20 @@ class Services:
         if value:
             return value
         if param:
-            from murmur.store.parameters import read_secure_parameter
-
-            return read_secure_parameter(param, self.settings.region)
+            return self.parameters[param]
         raise RuntimeError(f"{what} is not configured")
+
+    @cached_property
+    def parameters(self) -> dict[str, str]:
+        """Every SSM parameter this function is configured with, read together on the first need."""
+        s = self.settings
+        names = {s.bot_token_param, s.webhook_secret_param, s.pseudonym_secret_param, s.webapp_url_param}
+        wanted = sorted(name for name in names if name)
+        if not wanted:
+            return {}
+        from murmur.store.parameters import read_parameters
+
+        return read_parameters(wanted, s.region)
 
     @cached_property
     def client(self) -> Any:

@@ -336,7 +336,7 @@ def test_ssm_reads_are_pinned_to_parameter_arns(stack: dict[str, Any]) -> None:
         "SubscriptionsCronFunction": [token],
     }
     for function, arns in expected.items():
-        reads = [s for s in role_statements(stack, function) if s["Action"] == "ssm:GetParameter"]
+        reads = [s for s in role_statements(stack, function) if s["Action"] == "ssm:GetParameters"]
         granted = []
         for statement in reads:
             resources = statement["Resource"]

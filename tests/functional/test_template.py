@@ -160,7 +160,7 @@ def test_only_the_bot_writes_new_payments(template: dict[str, Any]) -> None:
 def test_each_function_reads_only_its_own_secrets(template: dict[str, Any], function: str) -> None:
     statements = function_statements(template, function)
     ssm = [s for s in statements if any(a.startswith("ssm:") for a in _actions(s))]
-    assert {a for s in ssm for a in _actions(s)} == {"ssm:GetParameter"}
+    assert {a for s in ssm for a in _actions(s)} == {"ssm:GetParameters"}
     assert set().union(*(names_in(s["Resource"]) for s in ssm)) == SECRETS_READ[function]
     kms = [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
     assert {a for s in kms for a in _actions(s)} == {"kms:Decrypt"}

@@ -215,10 +215,10 @@ def _secret(value: str, param: str, region: str, names: tuple[str, str], what: s
         raise BotSetupError(f"set {names[0]}, or {names[1]} to the SSM parameter holding {what}")
     if not region:
         raise BotSetupError(f"set AWS_REGION (the stack's region) to read {what} from {param}")
-    from murmur.store.parameters import read_secure_parameter
+    from murmur.store.parameters import read_parameters
 
     try:
-        return read_secure_parameter(param, region).strip()
+        return read_parameters([param], region)[param].strip()
     except Exception as error:  # botocore's many errors (credentials, access, missing parameter)
         raise BotSetupError(f"could not read {what} from SSM {param} in {region}: {error}") from error
 
