@@ -10,7 +10,9 @@ from __future__ import annotations
 import calendar
 import re
 import statistics
+import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.probe import PROBE
@@ -64,9 +66,43 @@ def _batch_put(client: Any, table: str, items: list[dict[str, Any]]) -> None:
                 break
 
 
+def _python_calls(prepare: Callable[[], None], tick: Callable[[], Any]) -> int:
+    """Function calls (Python and C) made in this thread by one more tick: the handler's own work as a
+    count, which no noise on the machine changes (the handler runs in this thread; servers run in others)."""
+    prepare()
+    calls = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        tick()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
 def run_cron_scaling(
-    stack: LocalStack, world: World, base_users: int, due: int, scales: tuple[int, ...], runs: int
+    stack: LocalStack,
+    world: World,
+    base_users: int,
+    due: int,
+    scales: tuple[int, ...],
+    runs: int,
+    padded_runs: int,
+    pad_query_s: float,
 ) -> dict[str, Any]:
+    """Each level: `runs` plain ticks, then `padded_runs` ticks whose DynamoDB Queries all wait `pad_query_s`.
+
+    Why the padded ticks: moto answers an index Query by scanning the whole table, so at 10,000 users the
+    handler sits idle for seconds per Query, where DynamoDB would answer in milliseconds. On this kind of
+    machine a thread that idled that long runs its next milliseconds measurably slower (shown by the
+    bench's own control: at 1x, padding alone slows the same work as much as 100x does). With every
+    level's Queries padded to the same wait, the own times compare the work, not the idling. The count of
+    function calls per tick (`python_calls`) is the noise-free measure of the same thing."""
     PROBE.install()
     timer = HandlerTimer(stack)
     table = stack.tables["USERS_TABLE"]
@@ -82,6 +118,28 @@ def run_cron_scaling(
         def later(i: int) -> int:
             return now + 2 * 86400 + (i * 7919) % (5 * 86400)
 
+        def ticks(count: int, pad: float = 0.0) -> tuple[list[tuple[float, Any, dict[str, Any]]], list[float]]:
+            """`count` measured ticks, each with the same 20 passes due again; `pad` stretches every Query."""
+            samples, cpu = [], []
+            for _ in range(count):
+                _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids])
+                found, _ = users.due(EXPIRY_INDEX, time.strftime("%Y-%m-%d", time.gmtime(due_at)), now, 1000, None)
+                if sorted(found) != sorted(due_ids):
+                    raise BenchError(f"seeding made {len(found)} passes due, wanted {due}")
+                timer.last.clear()
+                timer.cpu.clear()
+                PROBE.pad_query_s = pad
+                try:
+                    with PROBE.window() as tally:
+                        report = world.cron()
+                finally:
+                    PROBE.pad_query_s = 0.0
+                if report.get("expired") != due:
+                    raise BenchError(f"the cron expired {report.get('expired')} passes, wanted {due}: {report}")
+                samples.append((timer.last[0], tally, report))
+                cpu.append(timer.cpu[0])
+            return samples, cpu
+
         world.cron()  # a first run reads the look-back days and moves the cursors to today
         seeded = 0
         levels: list[dict[str, Any]] = []
@@ -90,18 +148,12 @@ def run_cron_scaling(
             fresh = [world.next_id() for _ in range(target - seeded)]
             _batch_put(client, table, [plus_item(users, uid, later(uid), now, True) for uid in fresh])
             seeded = target
-            samples = []
-            for _ in range(runs):
-                _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids])
-                found, _ = users.due(EXPIRY_INDEX, time.strftime("%Y-%m-%d", time.gmtime(due_at)), now, 1000, None)
-                if sorted(found) != sorted(due_ids):
-                    raise BenchError(f"seeding made {len(found)} passes due, wanted {due}")
-                timer.last.clear()
-                with PROBE.window() as tally:
-                    report = world.cron()
-                if report.get("expired") != due:
-                    raise BenchError(f"the cron expired {report.get('expired')} passes, wanted {due}: {report}")
-                samples.append((timer.last[0], tally, report))
+            samples, cpu = ticks(runs)
+            padded, _ = ticks(padded_runs, pad_query_s)
+            python_calls = _python_calls(
+                lambda: _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids]),
+                world.cron,
+            )
             handler = [s[0] for s in samples]
             own = [max(0.0, h - t.waits_s) for h, t, _ in samples]
             levels.append(
@@ -115,6 +167,11 @@ def run_cron_scaling(
                     "bot_api_calls": int(statistics.median(sum(t.bot_calls.values()) for _, t, _ in samples)),
                     "handler": summary_ms(handler),
                     "own": summary_ms(own),
+                    "own_cpu": summary_ms(cpu),
+                    "own_padded": summary_ms([max(0.0, h - t.waits_s) for h, t, _ in padded]),
+                    "longest_query_ms": round(max(t.longest_query_s for _, t, _ in samples) * 1000, 1),
+                    "pad_ms": round(pad_query_s * 1000, 1),
+                    "python_calls": python_calls,
                     "dynamodb_wait": summary_ms([t.dynamo_wait_s for _, t, _ in samples]),
                     "report": {k: v for k, v in samples[-1][2].items() if isinstance(v, int | bool)},
                 }
@@ -134,6 +191,10 @@ def run_cron_scaling(
             "dynamodb_calls": change("dynamodb_calls"),
             "items_read": change("items_read"),
             "own_p50": change("own", "p50_ms"),
+            "own_min": change("own", "min_ms"),
+            "own_padded_p50": change("own_padded", "p50_ms"),
+            "python_calls": change("python_calls"),
+            "own_cpu_p50": change("own_cpu", "p50_ms"),
             "handler_p50": change("handler", "p50_ms"),
         },
     }

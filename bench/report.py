@@ -16,7 +16,13 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     for kind, f in cold.items():
         out.append((f"cold start {kind} <= 1.5x floor", f"{f['ratio_to_floor']}x", f["ratio_to_floor"] <= 1.5))
     for op, w in r["warm"].items():
-        out.append((f"own time {op} p50 <= 1 ms", f"{w['own']['p50_ms']:.2f} ms", w["own"]["p50_ms"] <= 1.0))
+        out.append(
+            (
+                f"own time {op} p50 <= 1 ms",
+                f"{w['own']['p50_ms']:.2f} ms ({w['own_without_sdk']['p50_ms']:.2f} without the SDK)",
+                w["own"]["p50_ms"] <= 1.0,
+            )
+        )
     rt = r["round_trips"]
     for op, limit in (("send", 2), ("inbox_page", 2)):
         out.append(
@@ -34,12 +40,16 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     writes = {k: v for k, v in ful["dynamodb_ops"].items() if k not in ("GetItem", "Query", "BatchGetItem")}
     out.append(("fulfilment = one transaction", str(writes), writes == {"TransactWriteItems": 1}))
     change = r["cron_scaling"]["change_pct_first_to_last"]
-    flat = all(abs(change[k]) <= 10 for k in ("dynamodb_calls", "items_read", "own_p50"))
+    padded_valid = all(lvl["longest_query_ms"] <= lvl["pad_ms"] for lvl in r["cron_scaling"]["levels"])
+    keys = ("dynamodb_calls", "items_read", "python_calls", "own_padded_p50")
     out.append(
         (
             "cron work and own time flat 1x->100x (10 %)",
-            f"calls {change['dynamodb_calls']}%, items {change['items_read']}%, own {change['own_p50']}%",
-            flat,
+            f"DynamoDB calls {change['dynamodb_calls']}%, items {change['items_read']}%, function calls "
+            f"{change['python_calls']}%, own (Queries padded) {change['own_padded_p50']}%"
+            + ("" if padded_valid else " — a Query outlasted the pad: own-time comparison void")
+            + f"; own unpadded {change['own_p50']}%",
+            padded_valid and all(abs(change[k]) <= 10 for k in keys),
         )
     )
     load = r["load"]
@@ -150,7 +160,9 @@ def render(r: dict[str, Any]) -> str:
         "## Warm latency per operation (ms)",
         "",
         "`handler` is the invocation's wall time; `own` takes out the DynamoDB and Bot API HTTP waits "
-        "(botocore's own serialising/parsing stays in `own`, shown apart as `botocore`).",
+        "(botocore's own serialising, signing and parsing stays in `own`, shown apart as `botocore`; "
+        "`own without SDK` is `own` minus that). `CPU` is the CPU time of the invoking thread, which also "
+        "counts the HTTP clients' work inside the waits.",
         "",
         _row(
             "operation",
@@ -159,11 +171,13 @@ def render(r: dict[str, Any]) -> str:
             "handler p99",
             "own p50",
             "own p99",
+            "botocore p50",
+            "own without SDK p50",
+            "CPU p50",
             "DynamoDB wait p50",
             "Bot API wait p50",
-            "botocore p50",
         ),
-        _row(*["---"] * 9),
+        _row(*["---"] * 11),
     ]
     for op, w in r["warm"].items():
         lines.append(
@@ -174,9 +188,11 @@ def render(r: dict[str, Any]) -> str:
                 w["handler"]["p99_ms"],
                 w["own"]["p50_ms"],
                 w["own"]["p99_ms"],
+                w["botocore_client_overhead"]["p50_ms"],
+                w["own_without_sdk"]["p50_ms"],
+                w["own_cpu"]["p50_ms"],
                 w["dynamodb_wait"]["p50_ms"],
                 w["bot_api_wait"]["p50_ms"],
-                w["botocore_client_overhead"]["p50_ms"],
             )
         )
 
@@ -225,11 +241,14 @@ def render(r: dict[str, Any]) -> str:
             "DynamoDB calls",
             "items read",
             "Bot API calls",
+            "function calls per tick",
             "own p50 ms",
+            "own min ms",
+            "own p50 ms, Queries padded",
+            "longest Query ms (pad)",
             "handler p50 ms",
-            "DynamoDB wait p50 ms",
         ),
-        _row(*["---"] * 8),
+        _row(*["---"] * 11),
     ]
     for lvl in cr["levels"]:
         lines.append(
@@ -239,16 +258,23 @@ def render(r: dict[str, Any]) -> str:
                 lvl["dynamodb_calls"],
                 lvl["items_read"],
                 lvl["bot_api_calls"],
+                lvl["python_calls"],
                 lvl["own"]["p50_ms"],
+                lvl["own"]["min_ms"],
+                lvl["own_padded"]["p50_ms"],
+                f"{lvl['longest_query_ms']} ({lvl['pad_ms']})",
                 lvl["handler"]["p50_ms"],
-                lvl["dynamodb_wait"]["p50_ms"],
             )
         )
     lines += [
         "",
-        "The work (calls, items read) and the handler's own time are what the target is about. The wall time grows "
-        "only because moto answers a GSI Query by scanning the whole table in Python; DynamoDB reads only the "
-        "index partition of the due day.",
+        "The work is what the target is about: DynamoDB calls, items read and the function calls the handler "
+        "makes per tick (counted, so no noise changes them). The wall time grows only because moto answers an "
+        "index Query by scanning the whole table in Python; DynamoDB reads only the due day's index partition. "
+        "Those seconds of idling also slow the handler's next milliseconds on this machine, so the plain own "
+        "time grows with the table while the work does not; with every level's Queries padded to the same wait "
+        "(`own ..., Queries padded`) the own times compare like with like. A pad shorter than the longest Query "
+        "would void that comparison, and the target line says so.",
     ]
 
     ld = r["load"]

@@ -17,9 +17,10 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
-    """p50 / p90 / p99 / max and the mean of samples given in seconds, in milliseconds."""
+    """min / p50 / p90 / p99 / max and the mean of samples given in seconds, in milliseconds."""
     return {
         "n": len(samples_s),
+        "min_ms": round(min(samples_s) * 1000, 3),
         "p50_ms": round(percentile(samples_s, 50) * 1000, 3),
         "p90_ms": round(percentile(samples_s, 90) * 1000, 3),
         "p99_ms": round(percentile(samples_s, 99) * 1000, 3),

@@ -36,6 +36,7 @@ class Sample:
     handler_s: float
     tally: Tally
     bot_calls_total: int  # Bot API calls recorded by the fake, webhook replies included
+    cpu_s: float = 0.0  # CPU time of the invoking thread during the invocation
 
 
 @dataclass
@@ -50,16 +51,18 @@ class HandlerTimer:
 
     def __init__(self, stack: LocalStack) -> None:
         self.last: list[float] = []
+        self.cpu: list[float] = []  # the invoking thread's CPU time: what the handler itself computed
         for function in stack.functions.values():
             container = function.container
             inner = container.handler
 
             def timed(event: Any, context: Any, _inner: Callable[..., Any] = inner) -> Any:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 try:
                     return _inner(event, context)
                 finally:
                     self.last.append(time.perf_counter() - started)
+                    self.cpu.append(time.thread_time() - cpu)
 
             container.handler = timed
 
@@ -67,11 +70,12 @@ class HandlerTimer:
 def _measure(stack: LocalStack, timer: HandlerTimer, action: Callable[[], Any], *, capacity: bool = False) -> Sample:
     stack.bot_api.clear()
     timer.last.clear()
+    timer.cpu.clear()
     with PROBE.window(capacity=capacity) as tally:
         action()
     if len(timer.last) != 1:
         raise RuntimeError(f"expected one handler invocation, saw {len(timer.last)}")
-    return Sample(timer.last[0], tally, len(stack.bot_api.calls()))
+    return Sample(timer.last[0], tally, len(stack.bot_api.calls()), timer.cpu[0])
 
 
 def _flow(world: World, owner: int, code: str, count: int) -> dict[str, list[Callable[[], Any]]]:
@@ -144,6 +148,8 @@ def summarise(runs: dict[str, OperationRun]) -> dict[str, Any]:
             "function": FUNCTION_OF[name],
             "handler": summary_ms(handler),
             "own": summary_ms(own),
+            "own_without_sdk": summary_ms([max(0.0, o - c) for o, c in zip(own, client, strict=True)]),
+            "own_cpu": summary_ms([s.cpu_s for s in run.samples]),
             "dynamodb_wait": summary_ms([s.tally.dynamo_wait_s for s in run.samples]),
             "bot_api_wait": summary_ms([s.tally.bot_wait_s for s in run.samples]),
             "botocore_client_overhead": summary_ms(client),

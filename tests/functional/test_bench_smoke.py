@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.cold_child import peak_rss_mb
 from bench.run import main
 
 SECTIONS = ("cold_start", "warm", "round_trips", "cron_scaling", "load", "cost", "machine", "date")
@@ -33,6 +34,12 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert load["stored_messages"] == load["senders"] and load["errors_5xx"] == 0
     levels = results["cron_scaling"]["levels"]
     assert len(levels) == 2 and levels[0]["due"] == levels[1]["due"]
+    # The handler's work per tick is a count, not a time: twice the users, the same calls.
+    assert abs(results["cron_scaling"]["change_pct_first_to_last"]["python_calls"]) <= 10
+    assert all(level["python_calls"] > 1000 for level in levels)
+    # Each child reports its own peak, not the (much larger) bench process's it was spawned from.
+    parent = peak_rss_mb()
+    assert all(fn["memory"]["peak_rss_after_warm_mb"] < parent for fn in results["cold_start"]["functions"].values())
     assert results["cost"]["usd_per_million_messages_total"] > 0
 
     # And RESULTS.md has a table per measurement
