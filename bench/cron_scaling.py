@@ -92,17 +92,9 @@ def run_cron_scaling(
     due: int,
     scales: tuple[int, ...],
     runs: int,
-    padded_runs: int,
-    pad_query_s: float,
 ) -> dict[str, Any]:
-    """Each level: `runs` plain ticks, then `padded_runs` ticks whose DynamoDB Queries all wait `pad_query_s`.
-
-    Why the padded ticks: moto answers an index Query by scanning the whole table, so at 10,000 users the
-    handler sits idle for seconds per Query, where DynamoDB would answer in milliseconds. On this kind of
-    machine a thread that idled that long runs its next milliseconds measurably slower (shown by the
-    bench's own control: at 1x, padding alone slows the same work as much as 100x does). With every
-    level's Queries padded to the same wait, the own times compare the work, not the idling. The count of
-    function calls per tick (`python_calls`) is the noise-free measure of the same thing."""
+    """Each level: `runs` measured ticks, then one more with its function calls counted (`python_calls`):
+    the handler's work as a number no noise on the machine changes."""
     PROBE.install()
     timer = HandlerTimer(stack)
     table = stack.tables["USERS_TABLE"]
@@ -118,8 +110,8 @@ def run_cron_scaling(
         def later(i: int) -> int:
             return now + 2 * 86400 + (i * 7919) % (5 * 86400)
 
-        def ticks(count: int, pad: float = 0.0) -> tuple[list[tuple[float, Any, dict[str, Any]]], list[float]]:
-            """`count` measured ticks, each with the same 20 passes due again; `pad` stretches every Query."""
+        def ticks(count: int) -> tuple[list[tuple[float, Any, dict[str, Any]]], list[float]]:
+            """`count` measured ticks, each with the same 20 passes due again."""
             samples, cpu = [], []
             for _ in range(count):
                 _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids])
@@ -128,12 +120,8 @@ def run_cron_scaling(
                     raise BenchError(f"seeding made {len(found)} passes due, wanted {due}")
                 timer.last.clear()
                 timer.cpu.clear()
-                PROBE.pad_query_s = pad
-                try:
-                    with PROBE.window() as tally:
-                        report = world.cron()
-                finally:
-                    PROBE.pad_query_s = 0.0
+                with PROBE.window() as tally:
+                    report = world.cron()
                 if report.get("expired") != due:
                     raise BenchError(f"the cron expired {report.get('expired')} passes, wanted {due}: {report}")
                 samples.append((timer.last[0], tally, report))
@@ -149,7 +137,6 @@ def run_cron_scaling(
             _batch_put(client, table, [plus_item(users, uid, later(uid), now, True) for uid in fresh])
             seeded = target
             samples, cpu = ticks(runs)
-            padded, _ = ticks(padded_runs, pad_query_s)
             python_calls = _python_calls(
                 lambda: _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids]),
                 world.cron,
@@ -168,9 +155,7 @@ def run_cron_scaling(
                     "handler": summary_ms(handler),
                     "own": summary_ms(own),
                     "own_cpu": summary_ms(cpu),
-                    "own_padded": summary_ms([max(0.0, h - t.waits_s) for h, t, _ in padded]),
                     "longest_query_ms": round(max(t.longest_query_s for _, t, _ in samples) * 1000, 1),
-                    "pad_ms": round(pad_query_s * 1000, 1),
                     "python_calls": python_calls,
                     "dynamodb_wait": summary_ms([t.dynamo_wait_s for _, t, _ in samples]),
                     "report": {k: v for k, v in samples[-1][2].items() if isinstance(v, int | bool)},
@@ -192,7 +177,6 @@ def run_cron_scaling(
             "items_read": change("items_read"),
             "own_p50": change("own", "p50_ms"),
             "own_min": change("own", "min_ms"),
-            "own_padded_p50": change("own_padded", "p50_ms"),
             "python_calls": change("python_calls"),
             "own_cpu_p50": change("own_cpu", "p50_ms"),
             "handler_p50": change("handler", "p50_ms"),

@@ -27,7 +27,12 @@ def dynamodb_server() -> Iterator[str]:
     """Start `python -m moto.server` on a free loopback port; yields its endpoint URL."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # The cyclic GC off: moto copies whole tables on every transaction (acyclic, freed by reference
+        # counting), and GC passes over 10,000 copied users made a transaction outlast the functions'
+        # 5 s read timeout; botocore's retry then met the first attempt's write (moto ignores
+        # ClientRequestToken, which makes that retry idempotent on DynamoDB).
+        [sys.executable, "-c", "import gc, sys; gc.disable(); from moto.server import main; sys.exit(main())",
+         "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

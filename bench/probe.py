@@ -42,8 +42,7 @@ class Tally:
     wru: float = 0.0
     bot_calls: Counter[str] = field(default_factory=Counter)
     bot_wait_s: float = 0.0
-    padded_queries: int = 0
-    longest_query_s: float = 0.0  # the longest Query wait before any padding
+    longest_query_s: float = 0.0  # the longest single Query wait
 
     @property
     def dynamo_calls(self) -> int:
@@ -64,7 +63,6 @@ class Probe:
         self._side: Any = None
         self._keys: dict[str, list[str]] = {}
         self._installed = False
-        self.pad_query_s = 0.0  # > 0: stretch each DynamoDB Query's wait to this long (see cron_scaling)
 
     # ------------------------------------------------------------------ recording scope
     def current(self) -> Tally | None:
@@ -136,12 +134,7 @@ class Probe:
             finally:
                 target = request.headers.get("X-Amz-Target") or b""
                 if b"Query" in (target.encode() if isinstance(target, str) else target):
-                    waited = time.perf_counter() - started
-                    tally.longest_query_s = max(tally.longest_query_s, waited)
-                    if probe.pad_query_s:
-                        # The control of the cron-scaling bench: every Query waits as long as the slowest.
-                        time.sleep(max(0.0, probe.pad_query_s - waited))
-                        tally.padded_queries += 1
+                    tally.longest_query_s = max(tally.longest_query_s, time.perf_counter() - started)
                 tally.dynamo_http += 1
                 tally.dynamo_wait_s += time.perf_counter() - started
 

@@ -40,16 +40,13 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     writes = {k: v for k, v in ful["dynamodb_ops"].items() if k not in ("GetItem", "Query", "BatchGetItem")}
     out.append(("fulfilment = one transaction", str(writes), writes == {"TransactWriteItems": 1}))
     change = r["cron_scaling"]["change_pct_first_to_last"]
-    padded_valid = all(lvl["longest_query_ms"] <= lvl["pad_ms"] for lvl in r["cron_scaling"]["levels"])
-    keys = ("dynamodb_calls", "items_read", "python_calls", "own_padded_p50")
+    keys = ("dynamodb_calls", "items_read", "python_calls", "own_p50")
     out.append(
         (
             "cron work and own time flat 1x->100x (10 %)",
             f"DynamoDB calls {change['dynamodb_calls']}%, items {change['items_read']}%, function calls "
-            f"{change['python_calls']}%, own (Queries padded) {change['own_padded_p50']}%"
-            + ("" if padded_valid else " — a Query outlasted the pad: own-time comparison void")
-            + f"; own unpadded {change['own_p50']}%",
-            padded_valid and all(abs(change[k]) <= 10 for k in keys),
+            f"{change['python_calls']}%, own p50 {change['own_p50']}% (min {change['own_min']}%)",
+            all(abs(change[k]) <= 10 for k in keys),
         )
     )
     load = r["load"]
@@ -244,11 +241,10 @@ def render(r: dict[str, Any]) -> str:
             "function calls per tick",
             "own p50 ms",
             "own min ms",
-            "own p50 ms, Queries padded",
-            "longest Query ms (pad)",
+            "longest Query ms",
             "handler p50 ms",
         ),
-        _row(*["---"] * 11),
+        _row(*["---"] * 10),
     ]
     for lvl in cr["levels"]:
         lines.append(
@@ -261,20 +257,16 @@ def render(r: dict[str, Any]) -> str:
                 lvl["python_calls"],
                 lvl["own"]["p50_ms"],
                 lvl["own"]["min_ms"],
-                lvl["own_padded"]["p50_ms"],
-                f"{lvl['longest_query_ms']} ({lvl['pad_ms']})",
+                lvl["longest_query_ms"],
                 lvl["handler"]["p50_ms"],
             )
         )
     lines += [
         "",
         "The work is what the target is about: DynamoDB calls, items read and the function calls the handler "
-        "makes per tick (counted, so no noise changes them). The wall time grows only because moto answers an "
-        "index Query by scanning the whole table in Python; DynamoDB reads only the due day's index partition. "
-        "Those seconds of idling also slow the handler's next milliseconds on this machine, so the plain own "
-        "time grows with the table while the work does not; with every level's Queries padded to the same wait "
-        "(`own ..., Queries padded`) the own times compare like with like. A pad shorter than the longest Query "
-        "would void that comparison, and the target line says so.",
+        "makes per tick (counted, so no noise changes them), and its own time. The wall time grows only because "
+        "moto answers an index Query by scanning the whole table in Python; DynamoDB reads only the due day's "
+        "index partition.",
     ]
 
     ld = r["load"]

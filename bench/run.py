@@ -41,13 +41,11 @@ class Counts:
     cron_due: int
     cron_scales: tuple[int, ...]
     cron_runs: int
-    cron_padded_runs: int
-    cron_pad_query_s: float
     load_senders: int
 
 
-FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 5, 3, 6.0, 200)
-SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 1, 0.05, 5)
+FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 7, 200)
+SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 5)
 
 
 def _machine() -> dict[str, Any]:
@@ -85,8 +83,7 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
             # Last: moto deep-copies every table on each transaction, so 10,000 seeded users slow all later
             # writes down; nothing measured after this step.
             ("cron_scaling", lambda: run_cron_scaling(
-                stack, world, counts.cron_base_users, counts.cron_due, counts.cron_scales, counts.cron_runs,
-                counts.cron_padded_runs, counts.cron_pad_query_s,
+                stack, world, counts.cron_base_users, counts.cron_due, counts.cron_scales, counts.cron_runs
             )),
         )  # fmt: skip
         for name, step in steps:

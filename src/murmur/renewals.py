@@ -5,6 +5,7 @@ write is conditional on the expiry it saw, so two runs at once notify once)."""
 from __future__ import annotations
 
 import calendar
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from murmur.store.repositories import Repositories
 from murmur.store.users import EXPIRY_INDEX, REMIND_INDEX, day_bucket
 from murmur.telegram.gateway import Button
 
+log = logging.getLogger(__name__)
 FIRST_RUN_LOOKBACK_DAYS = 8
 
 
@@ -98,8 +100,9 @@ class Renewals:
             return  # renewed or erased meanwhile: the index entry is stale
         try:
             self.repos.tx.write([plans.expire(self.repos.users, user)])
-        except MurmurError:
-            return  # someone else expired or renewed it first
+        except MurmurError as exc:
+            log.info("expiry skipped: %s", exc.code)  # renewed or expired by another run meanwhile, or storage
+            return
         report.expired += 1
         if user.plan is PlanKind.PLUS:
             report.notices.append(self._renew_notice(user_id, user.language_code, "plan_expired"))
