@@ -66,6 +66,15 @@ def _batch_put(client: Any, table: str, items: list[dict[str, Any]]) -> None:
                 break
 
 
+def _batch_delete(client: Any, table: str, keys: list[dict[str, Any]]) -> None:
+    for start in range(0, len(keys), 25):
+        pending: dict[str, Any] = {table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
+        for _ in range(10):  # bounded, as in _batch_put
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+
+
 def _python_calls(prepare: Callable[[], None], tick: Callable[[], Any]) -> int:
     """Function calls (Python and C) made in this thread by one more tick: the handler's own work as a
     count, which no noise on the machine changes (the handler runs in this thread; servers run in others)."""
@@ -93,8 +102,9 @@ def run_cron_scaling(
     scales: tuple[int, ...],
     runs: int,
 ) -> dict[str, Any]:
-    """Each level: `runs` measured ticks, then one more with its function calls counted (`python_calls`):
-    the handler's work as a number no noise on the machine changes."""
+    """Each scale is visited on the way up and again on the way down (the largest once, with twice the runs):
+    `runs` measured ticks per visit, and one more with its function calls counted (`python_calls`), the
+    handler's work as a number no noise on the machine changes."""
     PROBE.install()
     timer = HandlerTimer(stack)
     table = stack.tables["USERS_TABLE"]
@@ -129,18 +139,33 @@ def run_cron_scaling(
             return samples, cpu
 
         world.cron()  # a first run reads the look-back days and moves the cursors to today
-        seeded = 0
+        # Up and back down (1x, 10x, 100x, 10x, 1x): the machine's speed drifts over a run, and visiting
+        # each smaller scale on both sides of the largest cancels a steady drift out of the comparison.
+        visits = [*scales, *reversed(scales[:-1])]
+        seeded: list[int] = []
+        measured: dict[int, tuple[list[tuple[float, Any, dict[str, Any]]], list[float]]] = {}
+        python_calls: dict[int, int] = {}
+        for scale in visits:
+            target = base_users * scale - due
+            if target > len(seeded):
+                fresh = [world.next_id() for _ in range(target - len(seeded))]
+                _batch_put(client, table, [plus_item(users, uid, later(uid), now, True) for uid in fresh])
+                seeded += fresh
+            else:
+                _batch_delete(client, table, [users.key(uid) for uid in seeded[target:]])
+                del seeded[target:]
+            samples, cpu = ticks(runs * (2 if scale == scales[-1] else 1))
+            got = measured.setdefault(scale, ([], []))
+            got[0].extend(samples)
+            got[1].extend(cpu)
+            if scale not in python_calls:
+                python_calls[scale] = _python_calls(
+                    lambda: _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids]),
+                    world.cron,
+                )
         levels: list[dict[str, Any]] = []
         for scale in scales:
-            target = base_users * scale - due
-            fresh = [world.next_id() for _ in range(target - seeded)]
-            _batch_put(client, table, [plus_item(users, uid, later(uid), now, True) for uid in fresh])
-            seeded = target
-            samples, cpu = ticks(runs)
-            python_calls = _python_calls(
-                lambda: _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids]),
-                world.cron,
-            )
+            samples, cpu = measured[scale]
             handler = [s[0] for s in samples]
             own = [max(0.0, h - t.waits_s) for h, t, _ in samples]
             levels.append(
@@ -156,7 +181,7 @@ def run_cron_scaling(
                     "own": summary_ms(own),
                     "own_cpu": summary_ms(cpu),
                     "longest_query_ms": round(max(t.longest_query_s for _, t, _ in samples) * 1000, 1),
-                    "python_calls": python_calls,
+                    "python_calls": python_calls[scale],
                     "dynamodb_wait": summary_ms([t.dynamo_wait_s for _, t, _ in samples]),
                     "report": {k: v for k, v in samples[-1][2].items() if isinstance(v, int | bool)},
                 }

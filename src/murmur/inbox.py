@@ -297,11 +297,9 @@ class Inbox:
         def limited() -> RateLimitedError:
             return RateLimitedError("too many replies; try again later", window.retry_after(now))
 
-        self.repos.tx.write(
-            [
-                self.repos.state.window_op(
-                    f"reply#{owner_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
-                )
-            ]
+        self.repos.tx.write_one(
+            self.repos.state.window_op(
+                f"reply#{owner_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
+            )
         )
         return message, text

@@ -57,11 +57,12 @@ def reconcile_from(
             break  # nothing new: the stored offset stays as it is (no write)
         totals = _settle(repos, orders, page, result)
         new_offset = str(offset + len(page))
-        ops = [repos.state.advance_cursor_op(CURSOR, seen_cursor, new_offset, None)]
-        if totals:
-            ops.insert(0, repos.state.add_ledger_page_op(dict(totals)))
+        advance = repos.state.advance_cursor_op(CURSOR, seen_cursor, new_offset, None)
         try:
-            repos.tx.write(ops)
+            if totals:
+                repos.tx.write([repos.state.add_ledger_page_op(dict(totals)), advance])
+            else:
+                repos.tx.write_one(advance)
         except ConflictError:
             log.warning("another run moved the Stars offset; this run stops")
             break

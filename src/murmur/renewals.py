@@ -99,7 +99,7 @@ class Renewals:
         if user is None or user.plan_expires_at is None or user.plan_expires_at > now:
             return  # renewed or erased meanwhile: the index entry is stale
         try:
-            self.repos.tx.write([plans.expire(self.repos.users, user)])
+            self.repos.tx.write_one(plans.expire(self.repos.users, user))
         except MurmurError as exc:
             log.info("expiry skipped: %s", exc.code)  # renewed or expired by another run meanwhile, or storage
             return

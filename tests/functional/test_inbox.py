@@ -102,3 +102,33 @@ def test_referral_is_attributed_once(inbox: Inbox) -> None:
     inbox.ensure_user(BOB, start_param=f"ref_{code}")
     inbox.ensure_user(Person(1005, "Eve"), start_param="_tgr_abcdef")
     assert inbox.ensure_user(ALICE).referrals == 1
+
+
+def test_replies_are_rate_limited_per_owner(inbox: Inbox, limits) -> None:  # type: ignore[no-untyped-def]
+    code = inbox.ensure_user(ALICE).link_code
+    message, _ = inbox.send(BOB, code, "write back")
+    for i in range(limits.sender_per_window):
+        inbox.reply_target(ALICE.id, message.message_id, f"reply {i}")
+    with pytest.raises(RateLimitedError) as err:
+        inbox.reply_target(ALICE.id, message.message_id, "one too many")
+    assert err.value.retry_after > 0
+
+
+def test_a_single_write_maps_its_failed_condition_and_writes_nothing(repos) -> None:  # type: ignore[no-untyped-def]
+    """`Transactions.write_one`: a plain conditional write, with the same error mapping as a transaction."""
+    from murmur.errors import ConflictError
+    from murmur.store.dynamo import Op
+
+    table = repos.state.table
+    put = {"Put": {"TableName": table, "Item": {"pk": {"S": "once"}, "v": {"N": "1"}},
+                   "ConditionExpression": "attribute_not_exists(pk)"}}  # fmt: skip
+    repos.tx.write_one(Op(put))
+    with pytest.raises(ConflictError):
+        repos.tx.write_one(Op(put))
+    update = {"Update": {"TableName": table, "Key": {"pk": {"S": "once"}}, "UpdateExpression": "SET v = :two",
+                         "ConditionExpression": "v = :zero",
+                         "ExpressionAttributeValues": {":two": {"N": "2"}, ":zero": {"N": "0"}}}}  # fmt: skip
+    with pytest.raises(NotFoundError):
+        repos.tx.write_one(Op(update, lambda: NotFoundError("custom")))
+    item = repos.state.client.get_item(TableName=table, Key={"pk": {"S": "once"}}, ConsistentRead=True)["Item"]
+    assert item["v"] == {"N": "1"}

@@ -161,6 +161,25 @@ class Transactions:
                 raise StorageUnavailableError("storage unreachable") from exc
 
 
+    def write_one(self, op: Op) -> None:
+        """One conditional Put / Update / Delete as a plain request: half the write units of a one-item
+        transaction, and no copy of the transaction machinery. Not for the money paths: a plain write that
+        botocore retries after a timeout carries no idempotency token, so if the first attempt landed the
+        retry reads as a failed condition (a transaction's retry reuses its ClientRequestToken)."""
+        ((action, body),) = op.request.items()
+        calls = {"Put": self.client.put_item, "Update": self.client.update_item, "Delete": self.client.delete_item}
+        try:
+            calls[action](**body)
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise StorageUnavailableError(f"write failed: {error_code(exc)}") from exc
+            if op.on_condition_failed is None:
+                raise ConflictError("the state changed; nothing was written") from exc
+            raise op.on_condition_failed() from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError("storage unreachable") from exc
+
+
 def storage_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "the storage failed", for callers that must answer 5xx."""
     return (ClientError, BotoCoreError, StorageUnavailableError)
