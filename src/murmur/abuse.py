@@ -11,7 +11,6 @@ from murmur.errors import ConflictError, NotFoundError
 from murmur.store.links import MAX_BLOCKS
 
 if TYPE_CHECKING:
-    from murmur.clock import Clock
     from murmur.inbox import Inbox
     from murmur.models import Message, Person
     from murmur.notices import Notice
@@ -57,10 +56,9 @@ class Window:
 class Moderation:
     """Blocks (by pseudonym, per recipient), reports (once per message, to admins) and bans (everywhere)."""
 
-    def __init__(self, repos: Repositories, inbox: Inbox, clock: Clock, admin_ids: frozenset[int]) -> None:
+    def __init__(self, repos: Repositories, inbox: Inbox, admin_ids: frozenset[int]) -> None:
         self.repos = repos
         self.inbox = inbox
-        self.clock = clock
         self.admin_ids = admin_ids
 
     def block(self, owner_id: int, message_id: str) -> None:

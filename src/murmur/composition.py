@@ -126,7 +126,7 @@ class Services:
     def moderation(self) -> Moderation:
         from murmur.abuse import Moderation
 
-        return Moderation(self.repos, self.inbox, self.clock, self.settings.admin_ids)
+        return Moderation(self.repos, self.inbox, self.settings.admin_ids)
 
     def close(self) -> None:
         """For the local stack: close what this container opened (the Bot API connection pool)."""

@@ -311,6 +311,8 @@ class Orders:
         """Never dropped: the ledger gets the payment with the reason it granted nothing, for support."""
         payment = self._payment(paid, order, now, flag)
         try:
+            # A transaction even for one item: its retry after a timeout reuses the idempotency token, so a
+            # first attempt that landed is not mistaken for a duplicate (and the flag and alarm lost).
             self.repos.tx.write([self.repos.payments.record_op(payment, DuplicatePaymentError)])
         except DuplicatePaymentError:
             return Fulfilment(Outcome.DUPLICATE, payment.product)

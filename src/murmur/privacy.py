@@ -21,14 +21,11 @@ class Erased:
     sent: int
     orders: int
     payments_anonymized: int
-    blocks: int
 
 
 def erase_user(repos: Repositories, user_id: int) -> Erased:
     """Idempotent: erasing twice, or a user we never saw, is fine."""
     user = repos.users.get(user_id, consistent=True)
-    link = repos.links.owner_of(user.link_code) if user is not None and user.link_code else None
-    blocks = len(link.blocked) if link is not None else 0
     received = repos.messages.keys_of_recipient(user_id)
     for recipient_id, message_id in received:
         message = repos.messages.get(recipient_id, message_id, consistent=True)
@@ -51,5 +48,5 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
         if user.link_code:
             repos.links.delete(user.link_code)
         repos.users.delete(user_id)
-    return Erased(len(received), len(sent), len(orders), len(payments), blocks)
+    return Erased(len(received), len(sent), len(orders), len(payments))
 
