@@ -251,11 +251,17 @@ class Probe:
             size = sum(item_size(i) for i in response.get("Items", []))
             tally.rru += read_units(size, consistent=bool(params.get("ConsistentRead")))
         elif operation == "BatchGetItem" and isinstance(response, dict):
-            # Each item read is billed like its own GetItem (rounded up per item).
-            for table, items in response.get("Responses", {}).items():
-                consistent = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+            # Each key is billed like its own GetItem, rounded up per item, and a key with no item still
+            # costs the minimum read (as a GetItem that finds nothing does). Unprocessed keys are billed
+            # in the call that retries them.
+            for table, request in params.get("RequestItems", {}).items():
+                consistent = bool(request.get("ConsistentRead"))
+                items = response.get("Responses", {}).get(table, [])
+                unprocessed = len((response.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", []))
                 for item in items:
                     tally.rru += read_units(item_size(item), consistent=consistent)
+                absent = len(request.get("Keys", [])) - len(items) - unprocessed
+                tally.rru += absent * read_units(0, consistent=consistent)
         elif operation == "TransactGetItems" and isinstance(response, dict):
             for r in response.get("Responses", []):
                 tally.rru += read_units(item_size(r.get("Item")), transactional=True)
