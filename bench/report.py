@@ -99,6 +99,8 @@ def render(r: dict[str, Any]) -> str:
         "API in the bench's process. "
         "Every figure is in `results.json`.",
         "",
+        "![Cold start by phase beside the boto3 floor, and where a warm request's time goes](chart.png)",
+        "",
         "## Targets (issue 7)",
         "",
         _row("target", "measured", "met"),

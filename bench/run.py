@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.chart import render_chart
 from bench.cold_start import run_cold_start
 from bench.cost import cost_model
 from bench.cron_scaling import run_cron_scaling
@@ -100,7 +101,7 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts: checks the harness, not the figures")
-    parser.add_argument("--out", type=Path, default=HERE, help="directory for results.json and RESULTS.md")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory for results.json, RESULTS.md, chart.png")
     args = parser.parse_args(argv)
     # The functions print Powertools' EMF metric lines on stdout (as on Lambda): not the bench's output.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -108,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
     (args.out / "RESULTS.md").write_text(render(results))
+    render_chart(results, args.out / "chart.png")
     print(
-        f"bench: wrote {args.out / 'results.json'} and RESULTS.md in {results['bench_seconds']['total']} s",
+        f"bench: wrote {args.out / 'results.json'}, RESULTS.md and chart.png in {results['bench_seconds']['total']} s",
         file=sys.stderr,
     )
     return 0

@@ -42,6 +42,9 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert all(fn["memory"]["peak_rss_after_warm_mb"] < parent for fn in results["cold_start"]["functions"].values())
     assert results["cost"]["usd_per_million_messages_total"] > 0
 
+    # And the chart is a PNG image
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
     # And RESULTS.md has a table per measurement
     text = (tmp_path / "RESULTS.md").read_text()
     for heading in (
