@@ -57,7 +57,7 @@ def reconcile_from(
             break  # nothing new: the stored offset stays as it is (no write)
         totals = _settle(repos, orders, page, result)
         new_offset = str(offset + len(page))
-        advance = repos.state.advance_cursor_op(CURSOR, seen_cursor, new_offset, None)
+        advance = repos.state.advance_cursor_op(CURSOR, seen_cursor, new_offset)
         try:
             if totals:
                 repos.tx.write([repos.state.add_ledger_page_op(dict(totals)), advance])

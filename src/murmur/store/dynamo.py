@@ -126,6 +126,12 @@ class Op:
     request: dict[str, Any]
     on_condition_failed: Callable[[], MurmurError] | None = None
 
+    def condition_failed(self) -> MurmurError:
+        """The error to raise when this op's condition did not hold."""
+        if self.on_condition_failed is None:
+            return ConflictError("the state changed; nothing was written")
+        return self.on_condition_failed()
+
 
 class Transactions:
     """Runs TransactWriteItems; maps a failed condition to the error of the op that failed."""
@@ -149,9 +155,7 @@ class Transactions:
                 codes = [r.get("Code", "None") for r in reasons]
                 for op, code in zip(ops, codes, strict=False):
                     if code == "ConditionalCheckFailed":
-                        if op.on_condition_failed is None:
-                            raise ConflictError("the state changed; nothing was written") from exc
-                        raise op.on_condition_failed() from exc
+                        raise op.condition_failed() from exc
                 if "TransactionConflict" in codes and attempt < self.max_conflict_retries:
                     # Another transaction touched the same item (e.g. a busy rate window): back off, retry.
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))
@@ -159,7 +163,6 @@ class Transactions:
                 raise StorageUnavailableError(f"transaction cancelled: {codes}") from exc
             except BotoCoreError as exc:
                 raise StorageUnavailableError("storage unreachable") from exc
-
 
     def write_one(self, op: Op) -> None:
         """One conditional Put / Update / Delete as a plain request: half the write units of a one-item
@@ -173,9 +176,7 @@ class Transactions:
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise StorageUnavailableError(f"write failed: {error_code(exc)}") from exc
-            if op.on_condition_failed is None:
-                raise ConflictError("the state changed; nothing was written") from exc
-            raise op.on_condition_failed() from exc
+            raise op.condition_failed() from exc
         except BotoCoreError as exc:
             raise StorageUnavailableError("storage unreachable") from exc
 

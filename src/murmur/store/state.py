@@ -59,7 +59,7 @@ class StateRepository:
     def set_cursor(self, name: str, value: str) -> None:
         self.client.put_item(TableName=self.table, Item={"pk": s(f"cursor#{name}"), "value": s(value)})
 
-    def advance_cursor_op(self, name: str, seen: str | None, value: str, on_moved: Any) -> Op:
+    def advance_cursor_op(self, name: str, seen: str | None, value: str) -> Op:
         """Move a cursor from the value this run read (`seen`, None if unset); fails if another run moved it."""
         condition = "attribute_not_exists(pk)" if seen is None else "#v = :seen"
         request: dict[str, Any] = {
@@ -70,7 +70,7 @@ class StateRepository:
         if seen is not None:
             request["ExpressionAttributeNames"] = {"#v": "value"}
             request["ExpressionAttributeValues"] = {":seen": s(seen)}
-        return Op({"Put": request}, on_moved)
+        return Op({"Put": request})  # a failed condition is a ConflictError: the cursor moved
 
     # ------------------------------------------------------------ revenue ledger summary (admin /stats)
     STATS_KEY = "stats#revenue"

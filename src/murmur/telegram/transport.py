@@ -19,6 +19,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from murmur.telegram.gateway import JSON_HEADERS
+
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
 
@@ -66,9 +68,7 @@ class PooledRequest(BaseRequest):
         # Native JSON (nested objects as objects), as HttpGateway sends it; PTB's own json_payload would
         # send every value as a JSON-encoded string.
         body = json.dumps(request_data.parameters).encode() if request_data is not None else None
-        headers = {"User-Agent": self.USER_AGENT}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+        headers = {"User-Agent": self.USER_AGENT, **(JSON_HEADERS if body is not None else {})}
         try:
             response = self._pool.http.request(method, url, body=body, headers=headers, timeout=timeout)
         except urllib3.exceptions.NewConnectionError as exc:  # urllib3 files it under ConnectTimeoutError too
