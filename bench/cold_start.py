@@ -75,7 +75,7 @@ KIND_BY_DIR = {"webhook": "webhook", "miniapp_api": "miniapp_api", "subscription
 FIRST_REQUEST = {
     "webhook": "a /start update from a new user (registers them, replies with sendMessage)",
     "miniapp_api": "POST /api/links/{code}/messages (a send: auth, 1 read, 1 transaction, notify)",
-    "subscriptions_cron": "one scheduled tick with nothing due (cursors, 2 index queries, getStarTransactions)",
+    "subscriptions_cron": "one scheduled tick with nothing due (cursors, 6 index queries, getStarTransactions)",
 }
 
 

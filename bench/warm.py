@@ -1,22 +1,25 @@
 """Warm latency and round trips per operation, through the real handlers on a running LocalStack.
 
-Each operation is run `samples` times after a warm-up (so PTB's Application and the clients exist).
-The handler's wall time is taken inside the emulated Lambda container; its own time is that minus the
-time spent waiting on DynamoDB (HTTP exchange) and on the Bot API (HTTP exchange). A second, short pass
-with capacity accounting on gives the read/write units (kept apart: accounting reads items aside)."""
+Each operation is run `samples` times after a warm-up (so PTB's Application and the clients exist), one
+invocation at a time, each on the function's one warm container (a process of its own). The handler's wall
+and CPU time are taken inside that container by the bench's invocation hook (`bench.probe`), which also
+counts the DynamoDB and Bot API calls and times their HTTP exchanges; its own time is the wall time minus
+those waits (and minus any deliberate sleep). A second, short pass with capacity accounting on gives the
+read/write units (kept apart: accounting reads items aside). The owner's notifications are spaced to
+Telegram's per-chat limit (`ChatPacer`): a warm sample measures a notice Telegram takes, and one that
+met flood control (and owed its notice to the outbox) fails the bench rather than being averaged in."""
 
 from __future__ import annotations
 
 import statistics
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.probe import PROBE, Tally
+from bench.probe import Invocation, Tally, clear_reports, only_invocation
 from bench.stats import summary_ms
-from bench.world import World
+from bench.world import BenchError, World
 from sandbox.local_stack import LocalStack
 
 OPERATIONS = ("send", "inbox_page", "read", "create_order", "pre_checkout", "fulfil", "cron_tick")
@@ -29,6 +32,7 @@ FUNCTION_OF = {
     "fulfil": "WebhookFunction",
     "cron_tick": "SubscriptionsCronFunction",
 }
+NOTIFIES_OWNER = frozenset({"send", "fulfil"})  # each sends the owner one message
 
 
 @dataclass
@@ -36,7 +40,8 @@ class Sample:
     handler_s: float
     tally: Tally
     bot_calls_total: int  # Bot API calls recorded by the fake, webhook replies included
-    cpu_s: float = 0.0  # CPU time of the invoking thread during the invocation
+    cpu_s: float = 0.0  # the container's CPU time during the handler
+    report_s: float = 0.0  # the REPORT's duration (the handler plus the probe's own work around it)
 
 
 @dataclass
@@ -46,36 +51,19 @@ class OperationRun:
     capacity: list[Tally] = field(default_factory=list)
 
 
-class HandlerTimer:
-    """Wraps every function's handler in its emulated container to time the invocation itself."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.last: list[float] = []
-        self.cpu: list[float] = []  # the invoking thread's CPU time: what the handler itself computed
-        for function in stack.functions.values():
-            container = function.container
-            inner = container.handler
-
-            def timed(event: Any, context: Any, _inner: Callable[..., Any] = inner) -> Any:
-                started, cpu = time.perf_counter(), time.thread_time()
-                try:
-                    return _inner(event, context)
-                finally:
-                    self.last.append(time.perf_counter() - started)
-                    self.cpu.append(time.thread_time() - cpu)
-
-            container.handler = timed
-
-
-def _measure(stack: LocalStack, timer: HandlerTimer, action: Callable[[], Any], *, capacity: bool = False) -> Sample:
+def measure(world: World, action: Callable[[], Any], *, capacity: bool = False) -> tuple[Invocation, int]:
+    """Run `action` (which must make exactly one invocation); its probe figures and the Bot API calls the
+    fake recorded meanwhile. Telegram's flood control answering 429 during it fails the bench."""
+    stack = world.stack
     stack.bot_api.clear()
-    timer.last.clear()
-    timer.cpu.clear()
-    with PROBE.window(capacity=capacity) as tally:
+    clear_reports(stack)
+    with world.probe.asking(capacity=capacity):
         action()
-    if len(timer.last) != 1:
-        raise RuntimeError(f"expected one handler invocation, saw {len(timer.last)}")
-    return Sample(timer.last[0], tally, len(stack.bot_api.calls()), timer.cpu[0])
+    invocation = only_invocation(stack)
+    throttled = stack.bot_api.throttled()
+    if throttled:
+        raise BenchError(f"flood control answered 429 during a warm sample: {[c.method for c in throttled]}")
+    return invocation, len(stack.bot_api.calls())
 
 
 def _flow(world: World, owner: int, code: str, count: int) -> dict[str, list[Callable[[], Any]]]:
@@ -107,8 +95,6 @@ def _flow(world: World, owner: int, code: str, count: int) -> dict[str, list[Cal
 
 
 def run_warm(stack: LocalStack, world: World, samples: int, capacity_samples: int) -> dict[str, OperationRun]:
-    PROBE.install()
-    timer = HandlerTimer(stack)
     runs = {name: OperationRun(name) for name in OPERATIONS}
     owner = world.next_id()
     code = world.register(owner, "Owner")
@@ -118,15 +104,21 @@ def run_warm(stack: LocalStack, world: World, samples: int, capacity_samples: in
             if name == "cron_tick":
                 world.cron()  # the first tick after payments reconciles them: not a steady-state tick
             for action in flow[name]:
+                if name in NOTIFIES_OWNER:
+                    world.chats.before(owner)  # outside the measured invocation
                 if phase == "warmup":
                     action()
-                    continue
-                sample = _measure(stack, timer, action, capacity=phase == "capacity")
-                if phase == "timed":
-                    runs[name].samples.append(sample)
                 else:
-                    runs[name].capacity.append(sample.tally)
-    PROBE.close()
+                    invocation, total = measure(world, action, capacity=phase == "capacity")
+                    sample = Sample(
+                        invocation.handler_s, invocation.tally, total, invocation.cpu_s, invocation.report_duration_s
+                    )
+                    if phase == "timed":
+                        runs[name].samples.append(sample)
+                    else:
+                        runs[name].capacity.append(sample.tally)
+                if name in NOTIFIES_OWNER:
+                    world.chats.after(owner)
     return runs
 
 
@@ -150,8 +142,11 @@ def summarise(runs: dict[str, OperationRun]) -> dict[str, Any]:
             "own": summary_ms(own),
             "own_without_sdk": summary_ms([max(0.0, o - c) for o, c in zip(own, client, strict=True)]),
             "own_cpu": summary_ms([s.cpu_s for s in run.samples]),
+            "lambda_report": summary_ms([s.report_s for s in run.samples]),
             "dynamodb_wait": summary_ms([s.tally.dynamo_wait_s for s in run.samples]),
             "bot_api_wait": summary_ms([s.tally.bot_wait_s for s in run.samples]),
+            # Waits a warm request should not have (a sleep, an SSM call): zero unless something is off.
+            "other_waits_max_ms": round(max(s.tally.sleep_s + s.tally.other_aws_wait_s for s in run.samples) * 1000, 3),
             "botocore_client_overhead": summary_ms(client),
             "dynamodb_calls": sum(dynamo_ops.values()),
             "dynamodb_ops": dynamo_ops,

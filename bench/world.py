@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.dynamodb_server import dynamodb_server
+from bench.probe import ProbeControl, probe_environment
 from sandbox.local_stack import ApiResponse, LocalStack
+
+# How many containers of one function may run at once in the bench (the template reserves 40 and 50 for the
+# webhook and the API; this machine has a few cores): the load step's concurrency.
+BENCH_MAX_CONTAINERS = 4
 
 
 class BenchError(RuntimeError):
@@ -23,17 +32,55 @@ def person(user_id: int, first_name: str | None = None) -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": first_name or f"U{user_id}", "language_code": "en"}
 
 
+@dataclass(frozen=True)
+class BenchStack:
+    stack: LocalStack
+    probe: ProbeControl
+
+
 @contextmanager
-def quiet_stack() -> Iterator[LocalStack]:
-    """A LocalStack with its DynamoDB in a process of its own (`bench.dynamodb_server`); INFO lines stay out
-    of the bench's output."""
+def quiet_stack(max_containers: int = BENCH_MAX_CONTAINERS) -> Iterator[BenchStack]:
+    """A LocalStack with its DynamoDB in a process of its own (`bench.dynamodb_server`), the probe as every
+    container's invocation hook (`bench.probe`), and Powertools at WARNING in the functions (their INFO
+    lines are not what is measured; production logs at INFO)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with dynamodb_server() as endpoint, LocalStack(dynamodb_endpoint=endpoint) as stack:
-        for function in stack.functions.values():
-            logger = getattr(function.module, "logger", None)
-            if logger is not None and hasattr(logger, "setLevel"):
-                logger.setLevel("WARNING")
-        yield stack
+    with dynamodb_server() as endpoint, tempfile.TemporaryDirectory(prefix="murmur-bench-probe-") as tmp:
+        control = ProbeControl(Path(tmp) / "probe.json")
+        env = {"POWERTOOLS_LOG_LEVEL": "WARNING", **probe_environment(endpoint, control)}
+        with LocalStack(dynamodb_endpoint=endpoint, extra_function_env=env, max_containers=max_containers) as stack:
+            yield BenchStack(stack, control)
+
+
+class ChatPacer:
+    """Keeps the bench's own notifications to one chat inside Telegram's flood limits (the fake Bot API's
+    per-chat bucket: `per_chat_burst` messages, refilled at `per_chat_per_second`), so that a warm sample
+    measures the usual path (Telegram takes the notice) and not the flood path (the notice is owed). The
+    model is conservative: a message counts from the end of the action that sent it."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self._tokens: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+
+    def before(self, chat_id: int) -> float:
+        """Wait until a message to `chat_id` would be taken; returns the seconds waited."""
+        limits = self.stack.bot_api.flood_limits
+        if limits is None or limits.per_chat_per_second is None:
+            return 0.0
+        now = time.monotonic()
+        tokens, at = self._tokens.get(chat_id, (0.0, now))  # unknown chat: assume its bucket empty
+        tokens = min(float(limits.per_chat_burst), tokens + (now - at) * limits.per_chat_per_second)
+        waited = 0.0
+        if tokens < 1.0:
+            waited = (1.0 - tokens) / limits.per_chat_per_second + 0.05
+            time.sleep(waited)
+            tokens = 1.0
+        self._tokens[chat_id] = (tokens, time.monotonic())
+        return waited
+
+    def after(self, chat_id: int) -> None:
+        """The action that sent one message to `chat_id` has ended."""
+        tokens, _ = self._tokens.get(chat_id, (1.0, 0.0))
+        self._tokens[chat_id] = (max(0.0, tokens - 1.0), time.monotonic())
 
 
 def _expect(response: ApiResponse, status: int, what: str) -> ApiResponse:
@@ -45,8 +92,10 @@ def _expect(response: ApiResponse, status: int, what: str) -> ApiResponse:
 class World:
     """Users, links and payments on one stack. Ids are its own (from 5,000,000), apart from the demo users."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, probe: ProbeControl) -> None:
         self.stack = stack
+        self.probe = probe
+        self.chats = ChatPacer(stack)
         self._ids = itertools.count(5_000_000)
 
     def next_id(self) -> int:

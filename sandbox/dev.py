@@ -53,11 +53,7 @@ _PLACEHOLDER = b"""<!doctype html><meta charset="utf-8"><title>Murmur simulator<
 
 
 def content_type(path: Path) -> str:
-    return (
-        _CONTENT_TYPES.get(path.suffix.lower())
-        or mimetypes.guess_type(path.name)[0]
-        or "application/octet-stream"
-    )
+    return _CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 def resolve_static(root: Path, url_path: str) -> Path | None:

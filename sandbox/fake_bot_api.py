@@ -9,6 +9,21 @@ It also keeps what the simulator page needs to play the Telegram app: the bot's 
 (after edits and deletions), invoices behind the links it made, and a Stars ledger that
 `getStarTransactions`, `refundStarPayment` and `editUserStarSubscription` work on.
 
+It is as strict as Telegram by default, and in places stricter. Flood control follows the Bots FAQ
+("My bot is hitting limits"): in one chat about one message a second after a short burst, 20 a minute
+in a group, about 30 a second overall; past a limit the call is answered 429 "Too Many Requests: retry
+after N" and nothing reaches the chat (`FloodLimits` says exactly what is counted; `flood_control=False`
+or looser limits turn it off on purpose). Flood windows run on a real monotonic clock, never on the
+business `clock` that the sandbox may move by days. answerPreCheckoutQuery must come within 10 s of
+the query (the Bot API reference) and answerCallbackQuery within `CALLBACK_ANSWER_SECONDS` (no number
+is documented), each once, for a query the fake was told about (`pre_checkout_sent`,
+`callback_query_sent`); otherwise "query is too old and response timeout expired or query ID is invalid".
+Still kinder than Telegram: the limits are exact numbers where Telegram's move with load, message length
+and the bot's history (no longer penalties after repeated 429s, no 30/s that only holds "or so"); a
+refused call costs nothing; other methods (getMe, getChat, setMyCommands...) are never throttled;
+edits by inline_message_id count only against the global limit; no slow mode, no paid broadcasts;
+methods the fake does not emulate (sendPhoto, captions, media groups) answer 404.
+
     with FakeBotApi() as fake:
         bot = telegram.Bot(fake.token, base_url=fake.base_url)
 """
@@ -20,12 +35,14 @@ import copy
 import email.parser
 import email.policy
 import json
+import math
 import re
 import secrets
 import socket
 import string
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -39,6 +56,7 @@ from sandbox.fake_bot_api_methods import (
     BadRequestError,
     UploadedFile,
     validate_call,
+    visible_markup,
     visible_text,
 )
 
@@ -48,6 +66,113 @@ _PATH = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?")
 _CHARGE_ALPHABET = string.ascii_letters + string.digits
 
 JSONDict = dict[str, Any]
+ChatId = int | str
+
+# The Bot API reference, answerPreCheckoutQuery: "The Bot API must receive an answer within 10 seconds
+# after the pre-checkout query was sent."
+PRE_CHECKOUT_ANSWER_SECONDS = 10.0
+# answerCallbackQuery has the same "query is too old" error, but Telegram documents no number; bots
+# report "seconds" to "about 15". 15 s is our estimate, not Telegram's word.
+CALLBACK_ANSWER_SECONDS = 15.0
+# The Bot API server's text for QUERY_ID_INVALID (telegram-bot-api Client.cpp, fail_query_with_error).
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+
+# Methods that put a message into a chat or change one there: each success takes a flood slot.
+# Sending and editing messages is what the Bots FAQ limits; answering queries, sendChatAction (no
+# message: a status shown for 5 s), deleteMessage, createInvoiceLink (no chat) and the bot's settings
+# are not counted. Methods the fake does not emulate are listed so that they count once added.
+FLOOD_COUNTED_METHODS = frozenset(
+    {
+        "sendMessage", "sendInvoice", "sendPhoto", "sendDocument", "sendSticker", "sendMediaGroup",
+        "sendVideo", "sendAnimation", "sendAudio", "sendVoice", "copyMessage", "copyMessages",
+        "forwardMessage", "forwardMessages", "editMessageText", "editMessageReplyMarkup",
+        "editMessageCaption", "editMessageMedia",
+    }
+)  # fmt: skip
+_EPSILON = 1e-9  # float slack, so waiting exactly retry_after seconds always frees the slot
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood limits as the fake applies them, from the Bots FAQ ("My bot is hitting limits,
+    how do I avoid this?"); None drops one limit.
+
+    - per chat: "avoid sending more than one message per second. We may allow short bursts that go over
+      this limit": a token bucket of `per_chat_burst` slots refilled at `per_chat_per_second`;
+    - per group: "your bot will not be able to send more than 20 messages per minute to the same group":
+      at most `group_per_minute` in any 60 s to a chat with a negative id or an @username (a channel
+      or public group; PTB's wiki, from @BotSupport, says the group limit holds for channels too);
+    - overall: "the API will not allow more than 30 messages per second or so": at most
+      `global_per_second` in any 1 s across all chats.
+    """
+
+    per_chat_burst: int = 3
+    per_chat_per_second: float | None = 1.0
+    group_per_minute: int | None = 20
+    global_per_second: int | None = 30
+
+    def __post_init__(self) -> None:
+        if self.per_chat_burst < 1:
+            raise ValueError("per_chat_burst must be at least 1")
+        for name in ("per_chat_per_second", "group_per_minute", "global_per_second"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, or None for no such limit")
+
+
+class _FloodControl:
+    """The flood state of one bot under `FloodLimits`: per-chat buckets and sliding windows."""
+
+    def __init__(self, limits: FloodLimits) -> None:
+        self.limits = limits
+        self._buckets: dict[ChatId, tuple[float, float]] = {}  # chat -> (tokens, at)
+        self._groups: dict[ChatId, deque[float]] = {}
+        self._overall: deque[float] = deque()
+
+    def wait(self, chat_id: ChatId | None, now: float) -> float:
+        """Seconds until a message to `chat_id` (None: no chat known) may go; 0 when it may now."""
+        limits, waits = self.limits, [0.0]
+        if chat_id is not None and limits.per_chat_per_second is not None:
+            tokens = self._tokens(chat_id, now)
+            if tokens < 1 - _EPSILON:
+                waits.append((1 - tokens) / limits.per_chat_per_second)
+        if chat_id is not None and _is_group(chat_id) and limits.group_per_minute is not None:
+            window = _prune(self._groups.setdefault(chat_id, deque()), now, 60.0)
+            waits.append(_window_wait(window, limits.group_per_minute, now, 60.0))
+        if limits.global_per_second is not None:
+            waits.append(_window_wait(_prune(self._overall, now, 1.0), limits.global_per_second, now, 1.0))
+        return max(waits)
+
+    def take(self, chat_id: ChatId | None, now: float) -> None:
+        """Count a message that went out (after `wait` said 0)."""
+        limits = self.limits
+        if chat_id is not None and limits.per_chat_per_second is not None:
+            self._buckets[chat_id] = (max(0.0, self._tokens(chat_id, now) - 1), now)
+        if chat_id is not None and _is_group(chat_id) and limits.group_per_minute is not None:
+            self._groups.setdefault(chat_id, deque()).append(now)
+        if limits.global_per_second is not None:
+            self._overall.append(now)
+
+    def _tokens(self, chat_id: ChatId, now: float) -> float:
+        burst, rate = self.limits.per_chat_burst, self.limits.per_chat_per_second or 0.0
+        tokens, at = self._buckets.get(chat_id, (float(burst), now))
+        return min(float(burst), tokens + max(0.0, now - at) * rate)
+
+
+def _is_group(chat_id: ChatId) -> bool:
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+def _prune(window: deque[float], now: float, span: float) -> deque[float]:
+    while window and window[0] <= now - span + _EPSILON:
+        window.popleft()
+    return window
+
+
+def _window_wait(window: deque[float], limit: int, now: float, span: float) -> float:
+    if len(window) < limit:
+        return 0.0
+    return window[len(window) - limit] + span - now
 
 
 @dataclass(frozen=True)
@@ -109,10 +234,20 @@ class FakeBotApi:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        flood_control: bool | FloodLimits = True,
     ) -> None:
+        """`clock` dates messages and transactions (the sandbox's business time, which may jump);
+        `monotonic` times flood windows and query deadlines (real elapsed time; inject one in tests).
+        `flood_control`: True for Telegram's limits (`FloodLimits()`), False for none, or given limits."""
         self._token = token
         self._address = (host, port)
         self._clock = clock
+        self._monotonic = monotonic
+        if isinstance(flood_control, FloodLimits):
+            self._flood_limits: FloodLimits | None = flood_control
+        else:
+            self._flood_limits = FloodLimits() if flood_control else None
         bot_id = token.split(":", 1)[0]
         self._bot_user: JSONDict = {
             "id": int(bot_id) if bot_id.isdigit() else 1000,
@@ -202,13 +337,55 @@ class FakeBotApi:
             and all(call.params.get(name, _MISSING) == value for name, value in param_filters.items())
         ]
 
+    def succeeded(self, method: str | None = None, **param_filters: Any) -> list[Call]:
+        """Like `calls`, but only the calls Telegram carried out (not refused, not throttled)."""
+        return [call for call in self.calls(method, **param_filters) if call.ok]
+
+    def throttled(self, chat_id: ChatId | None = None) -> list[Call]:
+        """Calls answered 429 (by flood control, or injected with `fail_next`), oldest first;
+        with `chat_id`, only those addressed to that chat."""
+        with self._lock:
+            recorded = list(self._calls)
+        return [
+            call
+            for call in recorded
+            if call.response.get("error_code") == HTTPStatus.TOO_MANY_REQUESTS
+            and (chat_id is None or call.params.get("chat_id") == chat_id)
+        ]
+
+    @property
+    def flood_limits(self) -> FloodLimits | None:
+        """The flood limits in force; None when flood control is off."""
+        with self._lock:
+            return self._flood_limits
+
+    @flood_limits.setter
+    def flood_limits(self, limits: FloodLimits | None) -> None:
+        """Change the limits (None: off); the flood windows start afresh."""
+        with self._lock:
+            self._flood_limits = limits
+            self._flood = _FloodControl(limits) if limits else None
+
+    def pre_checkout_sent(self, query_id: str) -> None:
+        """Note that a pre_checkout_query with this id went to the bot now: answerPreCheckoutQuery
+        is accepted for it once, within PRE_CHECKOUT_ANSWER_SECONDS."""
+        with self._lock:
+            self._query_sent(self._pre_checkout_queries, query_id, PRE_CHECKOUT_ANSWER_SECONDS)
+
+    def callback_query_sent(self, query_id: str) -> None:
+        """Note that a callback_query with this id went to the bot now: answerCallbackQuery is
+        accepted for it once, within CALLBACK_ANSWER_SECONDS."""
+        with self._lock:
+            self._query_sent(self._callback_queries, query_id, CALLBACK_ANSWER_SECONDS)
+
     def clear(self) -> None:
         """Forget recorded calls (state such as messages, invoices and the ledger stays)."""
         with self._lock:
             self._calls.clear()
 
     def reset(self) -> None:
-        """Forget everything: calls, messages, invoices, ledger, webhook, injected failures."""
+        """Forget everything: calls, messages, invoices, ledger, webhook, injected failures,
+        flood windows and pending queries (the flood limits themselves stay)."""
         with self._lock:
             self._reset_state()
 
@@ -315,9 +492,7 @@ class FakeBotApi:
                 source["subscription_period"] = subscription_period
             if affiliate is not None:
                 source["affiliate"] = affiliate
-            self._transactions.append(
-                {"id": charge_id, "amount": amount, "date": self._now(), "source": source}
-            )
+            self._transactions.append({"id": charge_id, "amount": amount, "date": self._now(), "source": source})
         return charge_id
 
     def subscription_canceled(self, user_id: int, charge_id: str) -> bool:
@@ -343,7 +518,10 @@ class FakeBotApi:
                     raise ApiError(404, "Not Found: method not found")
                 self._raise_injected_failure(spec.name)
                 validate_call(spec, raw, typed)
+                counted, flood_chat = self._flood_check(spec.name, typed)
                 result = getattr(self, f"_do_{spec.name}")(typed)
+                if counted and self._flood is not None:
+                    self._flood.take(flood_chat, self._monotonic())
             except BadRequestError as error:
                 status, body = (
                     HTTPStatus.BAD_REQUEST,
@@ -382,9 +560,36 @@ class FakeBotApi:
         self._commands: dict[str, list[JSONDict]] = {}
         self._menu_buttons: dict[int | None, JSONDict] = {}
         self._bot_texts: dict[tuple[str, str], str] = {}
+        self._flood = _FloodControl(self._flood_limits) if self._flood_limits else None
+        self._pre_checkout_queries: dict[str, float] = {}
+        self._callback_queries: dict[str, float] = {}
 
     def _now(self) -> int:
         return int(self._clock())
+
+    def _flood_check(self, method: str, params: JSONDict) -> tuple[bool, ChatId | None]:
+        """Whether this call takes a flood slot, and in which chat; 429 when no slot is free.
+        An edit by inline_message_id has no chat the fake knows: only the global limit applies."""
+        if self._flood is None or method not in FLOOD_COUNTED_METHODS:
+            return False, None
+        chat_id = params.get("chat_id") if params.get("inline_message_id") is None else None
+        wait = self._flood.wait(chat_id, self._monotonic())
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait - _EPSILON))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        return True, chat_id
+
+    def _query_sent(self, sent: dict[str, float], query_id: str, deadline: float) -> None:
+        now = self._monotonic()
+        for stale in [key for key, at in sent.items() if now - at > deadline]:
+            del sent[stale]
+        sent[str(query_id)] = now
+
+    def _answer_query(self, sent: dict[str, float], query_id: str, deadline: float) -> None:
+        """A query may be answered once, in time; an unknown id gets the same error."""
+        at = sent.pop(query_id, None)
+        if at is None or self._monotonic() - at > deadline:
+            raise BadRequestError(QUERY_TOO_OLD)
 
     def _next_message_id(self, chat_id: int | str) -> int:
         self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
@@ -428,8 +633,9 @@ class FakeBotApi:
             "chat": self._chat(chat_id),
             **content,
         }
-        if params.get("reply_markup") is not None:
-            message["reply_markup"] = params["reply_markup"]
+        markup = visible_markup(params.get("reply_markup"))
+        if markup is not None:
+            message["reply_markup"] = markup
         self._messages.setdefault(chat_id, []).append(message)
         return message
 
@@ -459,7 +665,7 @@ class FakeBotApi:
         if "text" not in message:
             raise BadRequestError("there is no text in the message to edit")
         text, entities = visible_text(params)
-        markup = params.get("reply_markup")
+        markup = visible_markup(params.get("reply_markup"))
         current = (message["text"], message.get("entities", []), message.get("reply_markup"))
         if (text, entities, markup) == current:
             raise BadRequestError(
@@ -476,12 +682,13 @@ class FakeBotApi:
         if params.get("inline_message_id") is not None:
             return True
         message = self._find_message(params, "message to edit not found")
-        if params.get("reply_markup") == message.get("reply_markup"):
+        markup = visible_markup(params.get("reply_markup"))
+        if markup == message.get("reply_markup"):
             raise BadRequestError(
                 "message is not modified: specified new message content and reply markup are exactly "
                 "the same as a current content and reply markup of the message"
             )
-        _set_optional(message, "reply_markup", params.get("reply_markup"))
+        _set_optional(message, "reply_markup", markup)
         message["edit_date"] = self._now()
         return copy.deepcopy(message)
 
@@ -491,6 +698,7 @@ class FakeBotApi:
         return True
 
     def _do_answerCallbackQuery(self, params: JSONDict) -> bool:
+        self._answer_query(self._callback_queries, params["callback_query_id"], CALLBACK_ANSWER_SECONDS)
         return True
 
     def _invoice_params(self, params: JSONDict) -> JSONDict:
@@ -518,6 +726,7 @@ class FakeBotApi:
         return copy.deepcopy(message)
 
     def _do_answerPreCheckoutQuery(self, params: JSONDict) -> bool:
+        self._answer_query(self._pre_checkout_queries, params["pre_checkout_query_id"], PRE_CHECKOUT_ANSWER_SECONDS)
         return True
 
     def _charge_of(self, params: JSONDict) -> _Charge:
@@ -677,9 +886,7 @@ def _scope_key(scope: JSONDict | None, language_code: str) -> str:
 def _recordable(params: JSONDict) -> JSONDict:
     """Parameters as recorded: uploaded files become a short description, not their bytes."""
     return {
-        name: {"filename": value.filename, "size": len(value.data)}
-        if isinstance(value, UploadedFile)
-        else value
+        name: {"filename": value.filename, "size": len(value.data)} if isinstance(value, UploadedFile) else value
         for name, value in params.items()
     }
 
@@ -692,9 +899,7 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: FakeBotApi
-    ) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: FakeBotApi) -> None:
         super().__init__(address, handler)
         self.api = api
 
@@ -739,9 +944,7 @@ class _Handler(BaseHTTPRequestHandler):
             params: JSONDict = dict(parse_qsl(url.query, keep_blank_values=True))
             params.update(self._decode_body(body))
         except BadRequestError as error:
-            self._answer(
-                HTTPStatus.BAD_REQUEST, ApiError(400, f"Bad Request: {error.description}").response()
-            )
+            self._answer(HTTPStatus.BAD_REQUEST, ApiError(400, f"Bad Request: {error.description}").response())
             return
         status, answer = self.server.api.handle(match["token"], match["method"], params)
         self._answer(status, answer)

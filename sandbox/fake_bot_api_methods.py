@@ -66,6 +66,7 @@ INLINE_BUTTON_ACTIONS = (
     "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
     "callback_game", "pay",
 )  # fmt: skip
+_EMPTY_MEANS_ABSENT = ("url", "callback_data")
 
 _INTEGER = re.compile(r"-?\d{1,19}")
 _FLOAT = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -180,9 +181,7 @@ class Param:
         if self.length is not None and not self.length[0] <= len(value) <= self.length[1]:
             low, high = self.length
             raise BadRequestError(self.error or f'parameter "{self.name}" must be {low}-{high} characters')
-        if self.byte_length is not None and not (
-            self.byte_length[0] <= len(value.encode()) <= self.byte_length[1]
-        ):
+        if self.byte_length is not None and not (self.byte_length[0] <= len(value.encode()) <= self.byte_length[1]):
             low, high = self.byte_length
             raise BadRequestError(self.error or f'parameter "{self.name}" must be {low}-{high} bytes')
         if self.value_range is not None and not self.value_range[0] <= value <= self.value_range[1]:
@@ -258,26 +257,38 @@ def check_any_object(value: Any) -> None:
     _object(value, "object")
 
 
+def _is_action(button: Mapping[str, Any], field: str) -> bool:
+    """Whether an action field is set: the Bot API server reads an empty `url` or `callback_data`
+    as absent (telegram-bot-api Client.cpp, get_inline_keyboard_button_type)."""
+    value = button.get(field)
+    return value is not None and not (field in _EMPTY_MEANS_ABSENT and value == "")
+
+
 def check_inline_button(button: Any) -> None:
-    """InlineKeyboardButton: a text and exactly one action field, each within its limits."""
+    """InlineKeyboardButton: a text and exactly one action field, each within its limits.
+
+    A button whose text is empty passes here and is dropped from the keyboard (see `visible_markup`);
+    a text of only whitespace is refused by Telegram's servers with BUTTON_TEXT_INVALID (the wording
+    of MTProto's error list and of bots that hit it; the open-source Bot API server and TDLib do not
+    show this check, so it could not be verified from source).
+    """
     button = _object(button, "inline keyboard button")
-    if not isinstance(button.get("text"), str):
+    text = button.get("text")
+    if not isinstance(text, str):
         raise BadRequestError('can\'t parse inline keyboard button: Field "text" must be of type String')
-    actions = [field for field in INLINE_BUTTON_ACTIONS if button.get(field) is not None]
+    if text and not text.strip():
+        raise BadRequestError("BUTTON_TEXT_INVALID")
+    actions = [field for field in INLINE_BUTTON_ACTIONS if _is_action(button, field)]
     if not actions:
-        raise BadRequestError(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-        )
+        raise BadRequestError("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
     if len(actions) > 1:
-        raise BadRequestError(
-            "can't parse inline keyboard button: exactly one of the optional fields must be used"
-        )
+        raise BadRequestError("can't parse inline keyboard button: exactly one of the optional fields must be used")
     action = actions[0]
     value = button[action]
     if action == "callback_data" and not (isinstance(value, str) and 1 <= len(value.encode()) <= 64):
         raise BadRequestError("BUTTON_DATA_INVALID")
-    if action == "url" and not (isinstance(value, str) and re.match(r"(https?|tg)://\S+$", value)):
-        raise BadRequestError("BUTTON_URL_INVALID")
+    if action == "url":
+        _check_button_url(value)
     if action == "web_app":
         url = _object(value, "web_app").get("url")
         if not _https_url(url):
@@ -292,6 +303,35 @@ def check_inline_button(button: Any) -> None:
         text = _object(value, "copy_text").get("text")
         if not (isinstance(text, str) and 1 <= len(text) <= 256):
             raise BadRequestError("COPY_TEXT_INVALID")
+
+
+def _check_button_url(url: Any) -> None:
+    """A `url` button: an http(s) or tg:// link. TDLib refuses another scheme with its own wording
+    (LinkManager::check_link over parse_url); anything else not a link Telegram answers BUTTON_URL_INVALID.
+    Stricter than Telegram for a scheme-less "example.com", which TDLib would read as http."""
+    if not isinstance(url, str):
+        raise BadRequestError('can\'t parse inline keyboard button: Field "url" must be of type String')
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https", "tg", "ton", "tonsite"):
+        raise BadRequestError(f"inline keyboard button URL '{url}' is invalid: Unsupported URL protocol")
+    if not re.match(r"(?i)(https?|tg)://[^\s/?#]+\S*$", url):
+        raise BadRequestError("BUTTON_URL_INVALID")
+
+
+def visible_markup(markup: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The keyboard a message ends up with: TDLib silently drops buttons whose text is empty, then
+    rows left empty, and a keyboard left without buttons is no keyboard (td ReplyMarkup.cpp)."""
+    if markup is None:
+        return None
+    for key in ("inline_keyboard", "keyboard"):
+        if isinstance(markup.get(key), list):
+            rows = [
+                [button for button in row if (button if isinstance(button, str) else button.get("text"))]
+                for row in markup[key]
+            ]
+            rows = [row for row in rows if row]
+            return {**markup, key: rows} if rows else None
+    return dict(markup)
 
 
 def check_inline_keyboard_markup(value: Any) -> None:
@@ -362,9 +402,7 @@ def check_message_entities(value: Any) -> None:
             raise _unparsable("unsupported entity type")
         for field in ("offset", "length"):
             if not isinstance(entity.get(field), int) or entity[field] < 0:
-                raise BadRequestError(
-                    f'can\'t parse MessageEntity: Field "{field}" must be a non-negative Integer'
-                )
+                raise BadRequestError(f'can\'t parse MessageEntity: Field "{field}" must be a non-negative Integer')
 
 
 def check_allowed_updates(value: Any) -> None:
@@ -586,9 +624,7 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 if open_marks and open_marks[-1][0] == mark:
                     plain.entity(kind, open_marks.pop()[2])
                 elif any(m == mark for m, *_ in open_marks):
-                    raise _unparsable(
-                        f"Can't find end of {kind} entity at byte offset {_byte_offset(text, i)}"
-                    )
+                    raise _unparsable(f"Can't find end of {kind} entity at byte offset {_byte_offset(text, i)}")
                 else:
                     open_marks.append((mark, kind, plain.offset, i))
                 i += len(mark)
@@ -924,9 +960,7 @@ METHODS: dict[str, MethodSpec] = _specs(
             string_param("business_connection_id"),
             chat_param(),
             integer_param("message_thread_id"),
-            string_param(
-                "action", required=True, choices=CHAT_ACTIONS, error="wrong parameter action in request"
-            ),
+            string_param("action", required=True, choices=CHAT_ACTIONS, error="wrong parameter action in request"),
         ),
     ),
     MethodSpec("getChat", (chat_param(),)),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from sandbox.lambda_runtime import ACCOUNT_ID, Handler, LambdaFunction, function_configs
+from sandbox.lambda_runtime import ACCOUNT_ID, Handler, Invocable, LambdaFunction, function_configs
 from sandbox.tables import TEMPLATE, load_template
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,7 @@ def _is_text(content_type: str | None) -> bool:
     if not content_type:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
-    return (
-        media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+json") or media.endswith("+xml")
-    )
+    return media.startswith("text/") or media in _TEXT_TYPES or media.endswith("+json") or media.endswith("+xml")
 
 
 def _clf_time(epoch: float) -> str:
@@ -187,27 +185,27 @@ def response_from_result(result: Any) -> HttpResponse:
 class HttpApiEmulator:
     """Routes HTTP requests to Lambda handlers as API Gateway's HTTP API would.
 
-    `handlers` maps each function's logical id to either a `LambdaFunction` or a plain
-    `handler(event, context)`; plain handlers get a context from the template's settings.
+    `handlers` maps each function's logical id to anything with `invoke(event)` (the local stack's
+    `ProcessFunction`, a `LambdaFunction`) or a plain `handler(event, context)`; plain handlers get a
+    context from the template's settings. A function that fails, times out or is throttled is answered
+    as HTTP APIs answer it: 500 `{"message":"Internal Server Error"}`.
     """
 
     def __init__(
         self,
         template_path: Path = TEMPLATE,
-        handlers: Mapping[str, LambdaFunction | Handler] | None = None,
+        handlers: Mapping[str, Invocable | Handler] | None = None,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.routes = sorted(routes_from_template(template_path), key=Route.specificity, reverse=True)
         configs = function_configs(template_path)
-        self.functions: dict[str, LambdaFunction] = {}
+        self.functions: dict[str, Invocable] = {}
         for logical_id, handler in (handlers or {}).items():
             if logical_id not in configs:
                 raise KeyError(f"{logical_id!r} is not a serverless function in {template_path}")
             self.functions[logical_id] = (
-                handler
-                if isinstance(handler, LambdaFunction)
-                else LambdaFunction.from_config(configs[logical_id], handler)
+                handler if isinstance(handler, Invocable) else LambdaFunction.from_config(configs[logical_id], handler)
             )
         self._clock = clock
 

@@ -1,17 +1,22 @@
-"""The whole Murmur stack in one process on loopback: the backbone of `make dev` and the functional tests.
+"""The whole Murmur stack on loopback, as strict as production: the backbone of `make dev` and the tests.
 
-moto's server plays DynamoDB (tables from the template), `FakeBotApi` plays the Bot API, the
-`HttpApiEmulator` plays API Gateway, and this class plays the Telegram app: it sends the updates a
-user's taps would cause and drives the Stars payment sheet (pre-checkout, then successful_payment).
-The handlers are the real `functions/*/app.py`, configured only through the environment.
+moto's server plays DynamoDB and SSM (tables from the template, the secrets as `make secrets` writes
+them), behind `StrictAws`, which authorizes every call against the calling function's own policy in the
+template and makes DynamoDB's transaction conflicts happen. `FakeBotApi` plays the Bot API (with
+Telegram's flood control), the `HttpApiEmulator` plays API Gateway, and each function runs as Lambda
+runs it (`ProcessFunction`): containers in processes of their own, with the environment the template
+gives the function, concurrent up to its reserved concurrency, cut off at its Timeout. This class also
+plays the Telegram app: it sends the updates a user's taps would cause and drives the Stars payment
+sheet (pre-checkout, then successful_payment). What is still kinder than AWS: docs/local-fidelity.md.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
+import logging
 import os
-import sys
 import threading
 import time
 import urllib.request
@@ -19,17 +24,19 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
+from sandbox.cfn import CfnResolver
 from sandbox.fake_bot_api import FakeBotApi
 from sandbox.http_api import HttpApiEmulator
 from sandbox.initdata_signer import sign_init_data
-from sandbox.lambda_runtime import REGION, LambdaFunction, function_configs, load_handler
-from sandbox.tables import TEMPLATE, create_tables, load_template
+from sandbox.lambda_runtime import ACCOUNT_ID, REGION, FunctionConfig, ProcessFunction, function_configs
+from sandbox.strict_aws import StrictAws
+from sandbox.tables import TABLE_ENV, TEMPLATE, create_tables, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -57,8 +64,18 @@ DEMO_USERS: tuple[dict[str, Any], ...] = (
     },
 )
 
-# Variables that would make boto3 ignore the sandbox's dummy credentials.
-_SHADOWING_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# The CloudFormation parameters the sandbox deploys with (the rest keep the template's defaults).
+STACK_NAME = "murmur-sandbox"
+# Which secret each `*_PARAM` variable names: the sandbox writes the values to SSM as `make secrets` does.
+_PARAMETER_VALUES = {
+    "TELEGRAM_BOT_TOKEN_PARAM": "bot_token",
+    "TELEGRAM_WEBHOOK_SECRET_PARAM": "webhook_secret",
+    "MURMUR_PSEUDONYM_SECRET_PARAM": "pseudonym_secret",
+    "MURMUR_WEBAPP_URL_PARAM": "webapp_url",
+}
+# How many containers of one function may run at once when the template reserves none (Lambda's account
+# default is 1000; a laptop is not): an invocation past it is throttled as Lambda throttles.
+DEFAULT_MAX_CONTAINERS = 10
 
 UserRef = int | Mapping[str, Any]
 
@@ -84,11 +101,11 @@ class ApiResponse:
 
 @dataclass
 class LoadedFunction:
-    """A template function running in this process: its module (for the clock) and its container."""
+    """A template function as the stack runs it: its configuration and its containers."""
 
     logical_id: str
-    module: ModuleType
-    container: LambdaFunction
+    config: FunctionConfig
+    container: ProcessFunction
     event_types: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -126,21 +143,35 @@ class LocalStack:
         dynamodb_endpoint: str | None = None,
         telegram_api_url: str | None = None,
         initdata_seed: str = SANDBOX_INITDATA_SEED,
+        max_containers: int | None = None,
+        transaction_seconds: float = 0.02,
+        log_lines: int = 20_000,
+        extra_function_env: Mapping[str, str] | None = None,
     ) -> None:
         """`dynamodb_endpoint` / `telegram_api_url` point the handlers at a DynamoDB or Bot API of your own
-        instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake)."""
+        instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake).
+        `max_containers` caps every function's concurrency below what the template reserves.
+        `extra_function_env` adds variables to every function's environment: for the bench's invocation hook
+        (SANDBOX_INVOCATION_HOOK, see sandbox.lambda_worker), never for what the product reads."""
         self.functions_dir = functions_dir
         self.template_path = template_path
         self.host = host
         self.bot_token = SANDBOX_BOT_TOKEN
         self.webhook_secret = SANDBOX_WEBHOOK_SECRET
+        self.pseudonym_secret = SANDBOX_PSEUDONYM_SECRET
         self.webapp_url = webapp_url
         # Telegram gives the bot 10 s to answer a pre-checkout query.
         self.precheckout_timeout = precheckout_timeout
+        self.stack_name = STACK_NAME
         self.table_prefix = f"sbx{uuid.uuid4().hex[:8]}-"
         self.env: dict[str, str] = {}
         self.tables: dict[str, str] = {}
         self.functions: dict[str, LoadedFunction] = {}
+        self.max_containers = max_containers
+        self.extra_function_env = dict(extra_function_env or {})
+        self.transaction_seconds = transaction_seconds
+        # Every function's log lines (what CloudWatch Logs would hold), newest last.
+        self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=log_lines)
         self._moto_port = moto_port
         self.initdata_seed = initdata_seed
         self._external_dynamodb = dynamodb_endpoint
@@ -148,13 +179,13 @@ class LocalStack:
         self._started = False
         self._bot_api_port = bot_api_port
         self._moto: ThreadedMotoServer | None = None
+        self._aws: StrictAws | None = None
         self._bot_api: FakeBotApi | None = None
         self._emulator: HttpApiEmulator | None = None
-        self._saved_env: dict[str, str | None] = {}
-        self._saved_sys_path: list[str] | None = None
         self._ids_lock = threading.Lock()
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
+        self._clock_offset = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,14 +199,14 @@ class LocalStack:
         self.stop()
 
     def start(self) -> None:
-        """Start moto and the fake Bot API, create the tables, set the environment, import the handlers."""
+        """Start moto, the strict AWS endpoint and the fake Bot API; create the tables and secrets."""
         if self._started:
             raise SandboxError("this LocalStack is already started")
         self._started = True
         try:
-            if self._external_dynamodb is None:
-                self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
-                self._moto.start()
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
+            self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
+            self._moto.start()
             self._bot_api = FakeBotApi(
                 self.bot_token,
                 bot_username=SANDBOX_BOT_USERNAME,
@@ -192,8 +223,19 @@ class LocalStack:
                     language_code=user.get("language_code"),
                 )
             self.tables = self._create_tables()
-            self.env = self._environment()
-            self._apply_environment()
+            self._aws = StrictAws(
+                self.template_path,
+                upstream=self.moto_endpoint,
+                dynamodb_upstream=self.dynamodb_endpoint,
+                stack_name=self.stack_name,
+                physical_ids=self._physical_ids(),
+                parameter_values=self.parameter_values,
+                host=self.host,
+                transaction_seconds=self.transaction_seconds,
+            )
+            self._aws.start()
+            self._write_secrets()
+            self.env = self._operator_environment()
             self._load_functions()
             self._emulator = HttpApiEmulator(
                 self.template_path,
@@ -205,25 +247,15 @@ class LocalStack:
             raise
 
     def stop(self) -> None:
-        """Shut everything down and put the process environment back; safe to call twice."""
+        """Stop every container and server; safe to call twice."""
         self._started = False
         for function in self.functions.values():
-            # Optional hook: a function may close what it holds (event loop, HTTP client).
-            shutdown = getattr(function.module, "shutdown", None)
-            if callable(shutdown):
-                shutdown()
-            sys.modules.pop(function.module.__name__, None)
+            function.container.stop()
         self.functions = {}
         self._emulator = None
-        if self._saved_sys_path is not None:
-            sys.path[:] = self._saved_sys_path
-            self._saved_sys_path = None
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env = {}
+        if self._aws is not None:
+            self._aws.stop()
+            self._aws = None
         if self._bot_api is not None:
             self._bot_api.stop()
             self._bot_api = None
@@ -235,70 +267,157 @@ class LocalStack:
             if server is not None:
                 server.server_close()
 
-    def _create_tables(self) -> dict[str, str]:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=self.dynamodb_endpoint,
+    @property
+    def parameter_values(self) -> dict[str, str]:
+        """The CloudFormation parameters of the sandbox's "deploy" (the others keep their defaults)."""
+        return {"AdminIds": str(DEMO_USERS[0]["id"]), "BotUsername": SANDBOX_BOT_USERNAME}
+
+    def _physical_ids(self) -> dict[str, str]:
+        ids = {logical: f"{self.table_prefix}{logical}" for logical in TABLE_ENV}
+        ids.update({logical: f"{self.stack_name}-{logical}" for logical in function_configs(self.template_path)})
+        return ids
+
+    def _resolver(self) -> CfnResolver:
+        return CfnResolver(
+            load_template(self.template_path),
+            stack_name=self.stack_name,
+            region=REGION,
+            account_id=ACCOUNT_ID,
+            physical_ids=self._physical_ids(),
+            parameter_values=self.parameter_values,
+        )
+
+    def _admin_client(self, service: str, endpoint: str) -> Any:
+        """A client with the operator's rights (CloudFormation's and `make secrets`'), straight to moto."""
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
             region_name=REGION,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+    def _create_tables(self) -> dict[str, str]:
+        client = self._admin_client("dynamodb", self.dynamodb_endpoint)
         try:
             return create_tables(client, self.table_prefix, self.template_path)
         finally:
             client.close()
 
-    def _environment(self) -> dict[str, str]:
-        env = {
-            name: str(value)
-            for name, value in (
-                ((load_template(self.template_path).get("Globals") or {}).get("Function") or {})
-                .get("Environment", {})
-                .get("Variables", {})
-                .items()
-            )
-            if isinstance(value, (str, int)) and not name.endswith("_PARAM")
-        }
-        env.update(self.tables)
+    def _write_secrets(self) -> None:
+        """Every SSM parameter a function is configured to read, with the sandbox's value (as `make secrets`
+        and the stack's SiteUrlParameter write them on AWS)."""
+        resolver = self._resolver()
+        client = self._admin_client("ssm", self.moto_endpoint)
+        try:
+            written: set[str] = set()
+            for config in function_configs(self.template_path).values():
+                for variable, raw in config.environment.items():
+                    attribute = _PARAMETER_VALUES.get(variable)
+                    name = resolver.resolve(raw)
+                    if attribute is None or name in written:
+                        continue
+                    secret = attribute != "webapp_url"
+                    client.put_parameter(
+                        Name=name,
+                        Value=getattr(self, attribute),
+                        Type="SecureString" if secret else "String",
+                        Overwrite=True,
+                    )
+                    written.add(name)
+        finally:
+            client.close()
+
+    def function_environment(self, config: FunctionConfig) -> dict[str, str]:
+        """A function's whole environment: the template's variables (resolved, as CloudFormation would),
+        the Lambda runtime's own, its role's credentials, and the sandbox's endpoints. Secrets are not in
+        it: the function reads them from SSM with its own policy, as on AWS."""
+        resolver = self._resolver()
+        aws = self.aws
+        access_key, secret_key = aws.credentials(config.logical_id)
+        env = {name: str(resolver.resolve(value)) for name, value in config.environment.items()}
+        env = {name: value for name, value in env.items() if value != ""}
         env.update(
             {
-                "TELEGRAM_BOT_TOKEN": self.bot_token,
-                "TELEGRAM_WEBHOOK_SECRET": self.webhook_secret,
-                "TELEGRAM_API_URL": self._external_bot_api or self.bot_api.base_url,
-                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-                "AWS_DEFAULT_REGION": REGION,
+                # What the Lambda runtime sets.
                 "AWS_REGION": REGION,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "MURMUR_ADMIN_IDS": str(DEMO_USERS[0]["id"]),
-                "MURMUR_BOT_USERNAME": SANDBOX_BOT_USERNAME,
-                "PTB_TIMEDELTA": "1",
-                "MURMUR_WEBAPP_URL": self.webapp_url,
-                "MURMUR_PSEUDONYM_SECRET": SANDBOX_PSEUDONYM_SECRET,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": access_key,
+                "AWS_SECRET_ACCESS_KEY": secret_key,
+                "AWS_LAMBDA_FUNCTION_NAME": f"{self.stack_name}-{config.logical_id}",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+                "LAMBDA_TASK_ROOT": str((self.functions_dir / config.code_dir_name).resolve()),
+                "TZ": ":UTC",
+                "LANG": "en_US.UTF-8",
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PYTHONDONTWRITEBYTECODE": "1",
+                # The sandbox's endpoints, where AWS has its own: the only variables the template does not set.
+                "AWS_ENDPOINT_URL_DYNAMODB": aws.url,
+                "AWS_ENDPOINT_URL_SSM": aws.url,
+                "TELEGRAM_API_URL": self.telegram_api_url,
+                # The sandbox plays Telegram, with an Ed25519 key of its own for initData's signature.
                 "TELEGRAM_INITDATA_PUBLIC_KEY": _public_key_of(self.initdata_seed),
                 # No X-Ray daemon here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
+        # The layer: on Lambda /opt/python; here the project's own package, from wherever it is installed.
+        pythonpath = os.environ.get("PYTHONPATH")
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        env.update(self.extra_function_env)
         return env
 
-    def _apply_environment(self) -> None:
-        for name in (*self.env, *_SHADOWING_ENV):
-            self._saved_env.setdefault(name, os.environ.get(name))
-        for name in _SHADOWING_ENV:
-            os.environ.pop(name, None)
-        os.environ.update(self.env)
+    def _operator_environment(self) -> dict[str, str]:
+        """What a test needs to build the application's objects in its own process against this stack, with
+        the operator's rights (no IAM): table names, endpoints and the secrets' values."""
+        env = dict(self.tables)
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": self.bot_token,
+                "TELEGRAM_WEBHOOK_SECRET": self.webhook_secret,
+                "MURMUR_PSEUDONYM_SECRET": self.pseudonym_secret,
+                "TELEGRAM_API_URL": self.telegram_api_url,
+                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "MURMUR_ADMIN_IDS": str(DEMO_USERS[0]["id"]),
+                "MURMUR_BOT_USERNAME": SANDBOX_BOT_USERNAME,
+                "MURMUR_WEBAPP_URL": self.webapp_url,
+                "TELEGRAM_INITDATA_PUBLIC_KEY": _public_key_of(self.initdata_seed),
+            }
+        )
+        return env
 
     def _load_functions(self) -> None:
-        self._saved_sys_path = list(sys.path)
+        resolver = self._resolver()
         for logical_id, config in function_configs(self.template_path).items():
-            loaded = load_handler(self.functions_dir / config.code_dir_name, config.handler)
+            reserved = resolver.resolve(config.reserved_concurrency)
+            limit = int(reserved) if reserved not in (None, "") else DEFAULT_MAX_CONTAINERS
+            if self.max_containers is not None:
+                limit = min(limit, self.max_containers)
             self.functions[logical_id] = LoadedFunction(
                 logical_id=logical_id,
-                module=loaded.module,
-                container=LambdaFunction.from_config(config, loaded.handler),
+                config=config,
+                container=ProcessFunction(
+                    config,
+                    self.functions_dir / config.code_dir_name,
+                    self.function_environment(config),
+                    max_concurrency=limit,
+                    clock_offset=lambda: self._clock_offset,
+                    log=self._log,
+                ),
                 event_types=config.event_types,
             )
+
+    def _log(self, function_name: str, line: str) -> None:
+        self.logs.append((function_name, line))
+
+    def log_lines(self, function_name: str | None = None) -> list[str]:
+        """The functions' log lines (CloudWatch Logs' view), optionally of one function."""
+        return [line for name, line in list(self.logs) if function_name in (None, name)]
 
     # ------------------------------------------------------------------ what is running
 
@@ -309,58 +428,51 @@ class LocalStack:
         return self._bot_api
 
     @property
+    def aws(self) -> StrictAws:
+        """The strict AWS endpoint the functions call (IAM, conflicts, injected faults)."""
+        if self._aws is None:
+            raise SandboxError("the LocalStack is not started")
+        return self._aws
+
+    @property
     def emulator(self) -> HttpApiEmulator:
         if self._emulator is None:
             raise SandboxError("the LocalStack is not started")
         return self._emulator
 
     @property
-    def dynamodb_endpoint(self) -> str:
-        if self._external_dynamodb is not None:
-            return self._external_dynamodb
+    def telegram_api_url(self) -> str:
+        return self._external_bot_api or self.bot_api.base_url
+
+    @property
+    def moto_endpoint(self) -> str:
         if self._moto is None:
             raise SandboxError("the LocalStack is not started")
         host, port = self._moto.get_host_and_port()
         return f"http://{host}:{port}"
 
+    @property
+    def dynamodb_endpoint(self) -> str:
+        """Where the tables live (moto, or your own DynamoDB); the functions reach it through `aws`."""
+        if self._external_dynamodb is not None:
+            return self._external_dynamodb
+        return self.moto_endpoint
+
     def dynamodb_client(self) -> Any:
-        """A boto3 DynamoDB client on moto, for tests that look at the tables (close it when done)."""
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=self.dynamodb_endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """A boto3 DynamoDB client with the operator's rights, for tests that look at the tables (close it)."""
+        return self._admin_client("dynamodb", self.dynamodb_endpoint)
 
     # ------------------------------------------------------------------ time
 
-    def _clocks(self) -> Iterator[Any]:
-        seen: set[int] = set()
-        for function in self.functions.values():
-            clock = getattr(function.module, "clock", None)
-            if clock is None or not callable(getattr(clock, "advance", None)):
-                raise SandboxError(f"{function.logical_id} has no module-level `clock` with advance()")
-            if id(clock) not in seen:  # functions may share one clock object
-                seen.add(id(clock))
-                yield clock
-
     def now(self) -> float:
         """The functions' time (moved by advance_clock), in epoch seconds."""
-        for clock in self._clocks():
-            return float(clock.now())
-        return time.time()
+        return time.time() + self._clock_offset
 
     def advance_clock(self, seconds: float) -> float:
-        """Move every function's clock forward; returns the new time."""
-        if (
-            not isinstance(seconds, (int, float))
-            or isinstance(seconds, bool)
-            or not 0 <= seconds < 10 * 365 * 86400
-        ):
+        """Move every function's clock forward (each invocation carries the offset); returns the new time."""
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < 10 * 365 * 86400:
             raise SandboxError(f"advance by 0 to 10 years of seconds, got {seconds!r}")
-        for clock in list(self._clocks()):
-            clock.advance(float(seconds))
+        self._clock_offset += float(seconds)
         return self.now()
 
     # ------------------------------------------------------------------ the Mini App's side
@@ -471,9 +583,7 @@ class LocalStack:
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return self.webhook(
-            {"update_id": self._next(self._update_ids), "message": self._message(sender, **content)}
-        )
+        return self.webhook({"update_id": self._next(self._update_ids), "message": self._message(sender, **content)})
 
     def press_button(self, user: UserRef, message: Mapping[str, Any], callback_data: str) -> ApiResponse:
         """The user taps an inline button carrying `callback_data` under the bot's `message`."""
@@ -487,6 +597,7 @@ class LocalStack:
             "chat_instance": str(4_000_000_000 + presser["id"]),
             "data": callback_data,
         }
+        self.bot_api.callback_query_sent(query["id"])  # the bot's answer is due within Telegram's deadline
         return self.webhook({"update_id": self._next(self._update_ids), "callback_query": query})
 
     def run_cron(self, event: Any = None) -> Any:
@@ -500,9 +611,7 @@ class LocalStack:
             raise SandboxError("the template has no scheduled function")
         return results[0] if len(results) == 1 else results
 
-    def pay_invoice(
-        self, user: UserRef, slug: str, *, confirm: bool = True, deliver: bool = True
-    ) -> dict[str, Any]:
+    def pay_invoice(self, user: UserRef, slug: str, *, confirm: bool = True, deliver: bool = True) -> dict[str, Any]:
         """Pay an invoice link in Stars as the Telegram app does.
 
         Sends `pre_checkout_query`, waits for the bot's answer, and only if it said ok records the
@@ -515,20 +624,7 @@ class LocalStack:
         if not confirm:
             return {"status": "cancelled", "slug": slug}
         total = sum(int(price["amount"]) for price in invoice["prices"])
-        query_id = str(9_000_000_000 + self._next(self._query_ids))
-        self.webhook(
-            {
-                "update_id": self._next(self._update_ids),
-                "pre_checkout_query": {
-                    "id": query_id,
-                    "from": payer,
-                    "currency": invoice["currency"],
-                    "total_amount": total,
-                    "invoice_payload": invoice["payload"],
-                },
-            }
-        )
-        answer = self._precheckout_answer(query_id)
+        answer = self.pre_checkout(payer, invoice["payload"], total, invoice["currency"])
         if answer is None:
             return {
                 "status": "failed",
@@ -538,9 +634,7 @@ class LocalStack:
         if answer.get("ok") is not True:
             return {"status": "failed", "slug": slug, "error_message": str(answer.get("error_message", ""))}
         period = invoice.get("subscription_period")
-        charge_id = self.bot_api.record_star_payment(
-            payer["id"], total, invoice["payload"], subscription_period=period
-        )
+        charge_id = self.bot_api.record_star_payment(payer["id"], total, invoice["payload"], subscription_period=period)
         payment: dict[str, Any] = {
             "currency": invoice["currency"],
             "total_amount": total,
@@ -571,14 +665,33 @@ class LocalStack:
             "update": update,
         }
 
+    def pre_checkout(
+        self, user: UserRef, payload: str, total_amount: int, currency: str = "XTR"
+    ) -> dict[str, Any] | None:
+        """Send a `pre_checkout_query` as Telegram does when the user confirms the Stars sheet; the bot's
+        answerPreCheckoutQuery parameters, or None if it did not answer within Telegram's deadline."""
+        query_id = str(9_000_000_000 + self._next(self._query_ids))
+        self.bot_api.pre_checkout_sent(query_id)  # Telegram waits 10 s for the answer, then fails the payment
+        self.webhook(
+            {
+                "update_id": self._next(self._update_ids),
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": demo_user(user),
+                    "currency": currency,
+                    "total_amount": total_amount,
+                    "invoice_payload": payload,
+                },
+            }
+        )
+        return self._precheckout_answer(query_id)
+
     def _precheckout_answer(self, query_id: str) -> dict[str, Any] | None:
         """The bot's answerPreCheckoutQuery parameters for `query_id`, waiting at most the deadline."""
         deadline = time.monotonic() + self.precheckout_timeout
         while True:
             answers = [
-                call
-                for call in self.bot_api.calls("answerPreCheckoutQuery", pre_checkout_query_id=query_id)
-                if call.ok
+                call for call in self.bot_api.calls("answerPreCheckoutQuery", pre_checkout_query_id=query_id) if call.ok
             ]
             if answers:
                 return dict(answers[0].params)

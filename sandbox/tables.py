@@ -45,9 +45,7 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 def table_definitions(path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
     """Logical id -> the table's Properties, for every AWS::DynamoDB::Table in the template."""
     resources = load_template(path)["Resources"]
-    return {
-        name: res["Properties"] for name, res in resources.items() if res["Type"] == "AWS::DynamoDB::Table"
-    }
+    return {name: res["Properties"] for name, res in resources.items() if res["Type"] == "AWS::DynamoDB::Table"}
 
 
 def table_names(prefix: str) -> dict[str, str]:

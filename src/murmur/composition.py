@@ -17,6 +17,7 @@ from murmur.telegram.gateway import BotApiPool, BotGateway, HttpGateway
 
 if TYPE_CHECKING:
     from murmur.abuse import Moderation
+    from murmur.delivery import NoticeDelivery
     from murmur.inbox import Inbox
     from murmur.orders import Orders
 
@@ -105,6 +106,13 @@ class Services:
     @cached_property
     def gateway(self) -> BotGateway:
         return self._gateway or HttpGateway(self.bot_token, self.settings.telegram_api_url, self.bot_api_pool)
+
+    @cached_property
+    def delivery(self) -> NoticeDelivery:
+        """Every notice goes through it: sent now, or owed in the outbox while Telegram cannot take it."""
+        from murmur.delivery import NoticeDelivery
+
+        return NoticeDelivery(self.gateway, self.repos.outbox, self.clock)
 
     @cached_property
     def inbox(self) -> Inbox:

@@ -91,3 +91,13 @@ class TelegramUnavailableError(MurmurError):
     """Telegram could not be reached or failed; the operation can be retried."""
 
     code = "telegram_unavailable"
+
+
+class TelegramRateLimitedError(TelegramUnavailableError):
+    """Telegram's flood control: the same call may be made again after `retry_after` seconds."""
+
+    code = "telegram_rate_limited"
+
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

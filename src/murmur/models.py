@@ -101,3 +101,17 @@ class Person:
     first_name: str
     language_code: str | None = None
     is_premium: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OwedNotice:
+    """A bot message Telegram could not take yet, kept in the outbox until it is delivered. Only the chat it
+    goes to and what it says: a notice never names a sender, so neither does this."""
+
+    key: str
+    chat_id: int
+    due_at: int  # epoch seconds; while a run holds it, the end of that run's lease
+    text: str = ""  # empty when read from the due index, which holds keys and the chat only
+    buttons: str = ""  # JSON, rows of buttons as `delivery.buttons_json` writes them
+    attempts: int = 0
+    expires_at: int = 0

@@ -81,7 +81,7 @@ def report(admin_id: int, language: str, message: Message, reason: str) -> Notic
 def support_request(admin_id: int, user_id: int, language: str, text: str, payments: list[Payment]) -> Notice:
     """To an admin: a payment problem, from a buyer who chose to write to support (not an anonymous sender)."""
     lines = [f"🧾 /paysupport from user {user_id} ({language}):", text[:1000], "", "Recent payments:"]
-    lines += [
-        f"• {p.product} {p.amount} ⭐ {p.status.value} — /refund {p.charge_id}" for p in payments[:5]
-    ] or ["• none"]
+    lines += [f"• {p.product} {p.amount} ⭐ {p.status.value} — /refund {p.charge_id}" for p in payments[:5]] or [
+        "• none"
+    ]
     return Notice(admin_id, "\n".join(lines))

@@ -105,9 +105,7 @@ def new_order_id() -> str:
 
 
 class Orders:
-    def __init__(
-        self, repos: Repositories, inbox: Inbox, clock: Clock, gateway: BotGateway, order_ttl: int
-    ) -> None:
+    def __init__(self, repos: Repositories, inbox: Inbox, clock: Clock, gateway: BotGateway, order_ttl: int) -> None:
         self.repos = repos
         self.inbox = inbox
         self.clock = clock
@@ -330,9 +328,7 @@ class Orders:
             # The subscription keeps the charge id of its first payment: that is what identifies it
             # to editUserStarSubscription, whatever renewal charges follow.
             subscription = user.pro_charge_id if user.plan is PlanKind.PRO and user.pro_charge_id else paid.charge_id
-            op, expires = plans.pro_grant(
-                self.repos.users, user, now, subscription, paid.subscription_expiration_date
-            )
+            op, expires = plans.pro_grant(self.repos.users, user, now, subscription, paid.subscription_expiration_date)
             try:
                 self.repos.tx.write(
                     [

@@ -49,4 +49,3 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
             repos.links.delete(user.link_code)
         repos.users.delete(user_id)
     return Erased(len(received), len(sent), len(orders), len(payments))
-

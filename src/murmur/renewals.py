@@ -59,9 +59,10 @@ class Renewals:
         state = self.repos.state
         return [state.cursor_ref(f"sweep#{EXPIRY_INDEX}"), state.cursor_ref(f"sweep#{REMIND_INDEX}")]
 
-    def run(self, cursors: Sequence[str | None] | None = None) -> RunReport:
-        """Both sweeps, from `cursors` as read through `cursor_refs` (read here when not given)."""
-        report = RunReport()
+    def run(self, cursors: Sequence[str | None] | None = None, report: RunReport | None = None) -> RunReport:
+        """Both sweeps, from `cursors` as read through `cursor_refs` (read here when not given), into `report`
+        (a new one when not given), which keeps what was done and owed even if a sweep fails half-way."""
+        report = report if report is not None else RunReport()
         if cursors is None:
             cursors = self.repos.batch.get(self.cursor_refs(), consistent=True)
         self._sweep(EXPIRY_INDEX, cursors[0], report, self._expire_one)

@@ -19,9 +19,24 @@ def module_stack() -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def stack(module_stack: LocalStack) -> LocalStack:
+def stack(module_stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     module_stack.bot_api.clear()
-    return module_stack
+    seen_logs, seen_denials = len(module_stack.logs), len(module_stack.aws.denials)
+    yield module_stack
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        # What CloudWatch and IAM would have shown: the functions' log lines and the denied calls of this test.
+        lines = list(module_stack.logs)[seen_logs:][-60:]
+        denials = module_stack.aws.denials[seen_denials:]
+        report.sections.append(("function logs", "\n".join(f"[{name}] {line}" for name, line in lines)))
+        report.sections.append(("IAM denials", "\n".join(map(str, denials)) or "none"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture

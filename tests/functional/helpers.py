@@ -54,6 +54,15 @@ def read(stack: LocalStack, owner: dict[str, Any], message_id: str) -> dict[str,
     return dict(got.json())
 
 
+def operator_services(stack: LocalStack) -> Any:
+    """The application's objects built in the test's own process, with the operator's rights (no IAM): for
+    reading state the API does not show, or for racing many "containers" at the domain level."""
+    from murmur.composition import Services
+    from murmur.config import Settings
+
+    return Services(Settings.from_env(stack.env))
+
+
 def payments_table(stack: LocalStack) -> str:
     return str(stack.env["PAYMENTS_TABLE"])
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.fake_bot_api import FakeBotApi
-from sandbox.local_stack import ApiResponse, LocalStack, demo_user
+from sandbox.local_stack import FUNCTIONS_DIR, ApiResponse, LocalStack, demo_user
 
 ADMIN_MARKS = ("🚩", "🧾")  # reports and /paysupport requests go to admins, who run the service
 SEND = re.compile(r"^/api/links/([A-Za-z0-9]{12})/messages$")
@@ -67,26 +67,37 @@ class IdentityAudit:
         def handle(fake: FakeBotApi, token: str, method: str, raw: dict[str, Any]) -> Any:
             if str(raw.get("text", "")).startswith(ADMIN_MARKS):
                 return audit._handle(fake, token, method, raw)  # reports and support requests: to the operator
-            if "chat_id" in raw:
+            if str(raw.get("chat_id", "")).lstrip("-").isdigit():  # a private chat (not @channel) is a person
                 with audit._lock:
                     audit.bot_messages.append((int(raw["chat_id"]), json.dumps(raw, ensure_ascii=False)))
             return audit._handle(fake, token, method, raw)
 
         self._logger_handle = logging.Logger.handle
+        self._container_log = LocalStack._log
 
         def logger_handle(logger: logging.Logger, record: logging.LogRecord) -> None:
-            # Every record of the application's loggers, whatever handlers Powertools has set up.
+            # Records of the application's loggers in this process (tests that build Services themselves).
             if record.name.startswith("murmur"):
                 with audit._lock:
                     audit.logs.append(_line(record))
             audit._logger_handle(logger, record)
 
+        def container_log(stack: LocalStack, function_name: str, line: str) -> None:
+            # Every line the real functions' containers write: what CloudWatch Logs would keep, all of it
+            # (stand-in functions that tests of the sandbox itself write are not the product).
+            if stack.functions_dir == FUNCTIONS_DIR:
+                with audit._lock:
+                    audit.logs.append(line)
+            audit._container_log(stack, function_name, line)
+
         LocalStack.api = api  # type: ignore[method-assign,assignment]
         FakeBotApi.handle = handle  # type: ignore[method-assign,assignment]
+        LocalStack._log = container_log  # type: ignore[method-assign]
         logging.Logger.handle = logger_handle  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         LocalStack.api, FakeBotApi.handle = self._api, self._handle  # type: ignore[method-assign]
+        LocalStack._log = self._container_log  # type: ignore[method-assign]
         logging.Logger.handle = self._logger_handle  # type: ignore[method-assign]
 
     def _without_written(self, text: str) -> str:

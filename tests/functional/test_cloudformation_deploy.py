@@ -72,7 +72,7 @@ TABLE_KEYS = {
     ),
     "OrdersTable": ([("order_id", "HASH")], {"by-buyer": [("buyer_id", "HASH"), ("created_at", "RANGE")]}),
     "PaymentsTable": ([("charge_id", "HASH")], {"by-user": [("user_id", "HASH"), ("created_at", "RANGE")]}),
-    "StateTable": ([("pk", "HASH")], {}),
+    "StateTable": ([("pk", "HASH")], {"outbox-due": [("outbox_shard", "HASH"), ("due_at", "RANGE")]}),
 }
 FUNCTION_TABLES = {
     "WebhookFunction": set(TABLE_KEYS),

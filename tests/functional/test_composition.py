@@ -13,8 +13,7 @@ from murmur.config import Settings
 from murmur.store.dynamo import botocore_session
 
 TABLES = {
-    k: "t"
-    for k in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE", "PAYMENTS_TABLE", "STATE_TABLE")
+    k: "t" for k in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE", "PAYMENTS_TABLE", "STATE_TABLE")
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sandbox.local_stack import LocalStack
-from tests.functional.helpers import buy, payment_rows, person, read, send
+from tests.functional.helpers import buy, operator_services, payment_rows, person, read, send
 
 DAY = 86400
 
@@ -92,7 +92,7 @@ def test_overlapping_reconciliations_count_each_transaction_once(stack: LocalSta
     """Two runs read the same page; the one that commits second finds the offset moved and adds nothing."""
     from murmur.reconciliation import reconcile
 
-    services = stack.functions["SubscriptionsCronFunction"].module.services
+    services = operator_services(stack)
     stack.run_cron()  # everything earlier is counted
     before = services.repos.state.revenue()
     owner, sender = person(), person()

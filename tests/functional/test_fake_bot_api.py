@@ -2,6 +2,7 @@
 
 PTB sends urlencoded forms (multipart when a file is attached); urllib covers JSON bodies and the
 query string. Each bad call below is one the real Bot API rejects, so the fake must reject it too.
+Flood control and query deadlines run on an injected monotonic clock (`Ticker`): no test sleeps.
 """
 
 from __future__ import annotations
@@ -20,10 +21,30 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, MenuButtonWebApp, WebAppInfo
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
-from sandbox.fake_bot_api import FakeBotApi
+from sandbox.fake_bot_api import (
+    CALLBACK_ANSWER_SECONDS,
+    PRE_CHECKOUT_ANSWER_SECONDS,
+    QUERY_TOO_OLD,
+    FakeBotApi,
+    FloodLimits,
+)
 
 T = TypeVar("T")
 USER = 4242
+GROUP = -1001234567890
+
+
+class Ticker:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -32,9 +53,19 @@ def fake() -> Iterator[FakeBotApi]:
         yield api
 
 
-def with_bot(
-    fake: FakeBotApi, scenario: Callable[[telegram.Bot], Awaitable[T]], token: str | None = None
-) -> T:
+@pytest.fixture
+def ticker() -> Ticker:
+    return Ticker()
+
+
+@pytest.fixture
+def timed(ticker: Ticker) -> Iterator[FakeBotApi]:
+    """A fake with Telegram's default flood limits, on the test's monotonic clock."""
+    with FakeBotApi(monotonic=ticker) as api:
+        yield api
+
+
+def with_bot(fake: FakeBotApi, scenario: Callable[[telegram.Bot], Awaitable[T]], token: str | None = None) -> T:
     """Run `scenario` with a PTB Bot pointed at the fake, in a loop of its own."""
 
     async def main() -> T:
@@ -95,7 +126,7 @@ def test_send_message_answers_a_message_and_records_the_call(fake: FakeBotApi) -
     assert fake.calls("getMe")[0].response["result"]["username"] == fake.bot_user["username"]
 
 
-def test_edits_and_deletions_show_in_the_chat(fake: FakeBotApi) -> None:
+def test_edits_and_deletions_show_in_the_chat() -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Open", url="https://example.com")]])
 
     async def scenario(bot: telegram.Bot) -> None:
@@ -109,9 +140,11 @@ def test_edits_and_deletions_show_in_the_chat(fake: FakeBotApi) -> None:
         with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
             await bot.delete_message(USER, gone.message_id)
 
-    with_bot(fake, scenario)
+    # Five sends and edits in one chat in a row: more than a burst, and not what this test is about.
+    with FakeBotApi(flood_control=False) as fake:
+        with_bot(fake, scenario)
+        (message,) = fake.messages_to(USER)
 
-    (message,) = fake.messages_to(USER)
     assert message["text"] == "kept, edited"
     assert "reply_markup" not in message
     assert "edit_date" in message
@@ -126,9 +159,7 @@ def test_edits_and_deletions_show_in_the_chat(fake: FakeBotApi) -> None:
             id="xtr-with-provider-token",
         ),
         pytest.param(
-            lambda bot: bot.create_invoice_link(
-                **xtr_invoice(prices=[LabeledPrice("a", 1), LabeledPrice("b", 1)])
-            ),
+            lambda bot: bot.create_invoice_link(**xtr_invoice(prices=[LabeledPrice("a", 1), LabeledPrice("b", 1)])),
             "STARS_INVOICE_INVALID",
             id="xtr-with-two-prices",
         ),
@@ -268,11 +299,10 @@ def test_wrong_token_is_unauthorized(fake: FakeBotApi) -> None:
     assert fake.calls()[-1].response == {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
-def test_injected_failures_fail_the_next_calls_only(
-    fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_injected_failures_fail_the_next_calls_only(fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22.8 warns when it builds RetryAfter unless time periods are opted in as timedelta.
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake.callback_query_sent("query-1")
     fake.fail_next("sendMessage", times=2)
     fake.fail_next("answerCallbackQuery", 429, "Too Many Requests: retry after 3", retry_after=3)
 
@@ -365,15 +395,16 @@ def test_subscriptions_can_be_canceled_and_renewed(fake: FakeBotApi) -> None:
 
 
 def test_pre_checkout_answers_are_recorded(fake: FakeBotApi) -> None:
+    fake.pre_checkout_sent("q-ok")
+    fake.pre_checkout_sent("q-no")
+
     async def scenario(bot: telegram.Bot) -> None:
         await bot.answer_pre_checkout_query("q-ok", ok=True)
         await bot.answer_pre_checkout_query("q-no", ok=False, error_message="This order has expired.")
 
     with_bot(fake, scenario)
 
-    answers = [
-        (c.params["pre_checkout_query_id"], c.params["ok"]) for c in fake.calls("answerPreCheckoutQuery")
-    ]
+    answers = [(c.params["pre_checkout_query_id"], c.params["ok"]) for c in fake.calls("answerPreCheckoutQuery")]
     assert answers == [("q-ok", True), ("q-no", False)]
 
 
@@ -430,9 +461,7 @@ def test_bot_profile_setters(fake: FakeBotApi) -> None:
 def test_plain_http_clients_json_body_query_string_and_errors(fake: FakeBotApi) -> None:
     markup = {"inline_keyboard": [[{"text": "Read", "callback_data": "read:7"}]]}
 
-    status, body = post_json(
-        fake, "SENDMESSAGE", {"chat_id": str(USER), "text": "from json", "reply_markup": markup}
-    )
+    status, body = post_json(fake, "SENDMESSAGE", {"chat_id": str(USER), "text": "from json", "reply_markup": markup})
     assert status == 200 and body["ok"]
     assert body["result"]["reply_markup"] == markup
     assert fake.calls("sendMessage")[-1].params["chat_id"] == USER
@@ -446,9 +475,7 @@ def test_plain_http_clients_json_body_query_string_and_errors(fake: FakeBotApi) 
         {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"},
     )
     assert (
-        post_json(fake, "sendMessage", {"chat_id": USER, "text": "hi", "reply_markup": "{not json"})[1][
-            "description"
-        ]
+        post_json(fake, "sendMessage", {"chat_id": USER, "text": "hi", "reply_markup": "{not json"})[1]["description"]
         == "Bad Request: can't parse reply keyboard markup JSON object"
     )
     assert post_json(fake, "noSuchMethod", {}) == (
@@ -471,3 +498,320 @@ def test_web_app_buttons_may_use_loopback_http_like_the_test_environment(fake: F
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("app", web_app=WebAppInfo("http://127.0.0.1:8080/#/"))]])
     with_bot(fake, lambda bot: bot.send_message(USER, "hi", reply_markup=markup))
     assert fake.calls("sendMessage")[-1].ok
+
+
+# --- flood control ---------------------------------------------------------------------------------
+
+
+def send(fake: FakeBotApi, chat_id: int | str, text: str = "hi") -> tuple[int, dict[str, Any]]:
+    return post_json(fake, "sendMessage", {"chat_id": chat_id, "text": text})
+
+
+def flood_answer(retry_after: int) -> tuple[int, dict[str, Any]]:
+    return 429, {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {retry_after}",
+        "parameters": {"retry_after": retry_after},
+    }
+
+
+def test_a_burst_into_one_chat_is_throttled_until_retry_after(timed: FakeBotApi, ticker: Ticker) -> None:
+    assert [send(timed, USER, f"m{i}")[0] for i in range(3)] == [200, 200, 200]  # the burst
+
+    assert send(timed, USER, "too soon") == flood_answer(1)
+    assert send(timed, USER + 1, "another chat")[0] == 200  # the limit is per chat
+    ticker.advance(0.5)
+    assert send(timed, USER, "still too soon") == flood_answer(1)  # whole seconds, at least 1
+    ticker.advance(0.5)
+    assert send(timed, USER, "m3")[0] == 200  # one slot a second after retry_after
+    assert send(timed, USER, "m4") == flood_answer(1)
+
+    # A refused message never reaches the chat; it is a failed call the test can count.
+    assert [m["text"] for m in timed.messages_to(USER)] == ["m0", "m1", "m2", "m3"]
+    throttled = timed.throttled(USER)
+    assert [c.params["text"] for c in throttled] == ["too soon", "still too soon", "m4"]
+    assert not any(c.ok for c in throttled)
+    assert timed.throttled(USER + 1) == []
+    assert timed.throttled() == throttled
+
+
+def test_ptb_sees_retry_after_and_succeeds_after_waiting_it(
+    timed: FakeBotApi, ticker: Ticker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+    async def scenario(bot: telegram.Bot) -> telegram.Message:
+        for _ in range(3):
+            await bot.send_message(USER, "hello")
+        with pytest.raises(RetryAfter) as flood:
+            await bot.send_message(USER, "hello")
+        ticker.advance(flood.value.retry_after.total_seconds())
+        return await bot.send_message(USER, "after the wait")
+
+    assert with_bot(timed, scenario).text == "after the wait"
+
+
+def test_edits_take_flood_slots_and_a_throttled_edit_changes_nothing(timed: FakeBotApi) -> None:
+    _, sent = send(timed, USER, "v0")
+    message_id = sent["result"]["message_id"]
+    for version in ("v1", "v2"):
+        edit = {"chat_id": USER, "message_id": message_id, "text": version}
+        assert post_json(timed, "editMessageText", edit)[0] == 200
+
+    edit = {"chat_id": USER, "message_id": message_id, "text": "v3"}
+    assert post_json(timed, "editMessageText", edit) == flood_answer(1)
+    assert [m["text"] for m in timed.messages_to(USER)] == ["v2"]
+
+
+def test_what_does_not_send_a_message_takes_no_slot(timed: FakeBotApi) -> None:
+    timed.blocked_by(USER)
+    for _ in range(5):
+        assert send(timed, USER)[0] == 403  # refused calls cost nothing
+        assert post_json(timed, "sendChatAction", {"chat_id": USER, "action": "typing"})[0] == 403
+    timed.blocked_by(USER, blocked=False)
+    for _ in range(5):
+        assert post_json(timed, "sendChatAction", {"chat_id": USER, "action": "typing"})[0] == 200
+        assert post_json(timed, "getChat", {"chat_id": USER})[0] == 200
+
+    assert [send(timed, USER)[0] for _ in range(3)] == [200, 200, 200]
+    assert send(timed, USER)[0] == 429
+
+
+def test_a_group_gets_at_most_20_messages_a_minute(timed: FakeBotApi, ticker: Ticker) -> None:
+    for i in range(20):  # one a second: within the per-chat limit
+        assert send(timed, GROUP, f"g{i}")[0] == 200
+        assert send(timed, USER, f"p{i}")[0] == 200  # a private chat has no per-minute cap
+        ticker.advance(1)
+
+    assert send(timed, GROUP, "g20") == flood_answer(40)  # the first left at 0 s, frees at 60 s
+    assert send(timed, USER, "p20")[0] == 200
+    ticker.advance(39)
+    assert send(timed, GROUP, "g20") == flood_answer(1)
+    ticker.advance(1)
+    assert send(timed, GROUP, "g20")[0] == 200
+    assert send(timed, GROUP, "g21") == flood_answer(1)  # the second frees at 61 s
+
+    assert len(timed.messages_to(GROUP)) == 21
+    assert len(timed.throttled(GROUP)) == 3
+
+
+def test_the_bot_sends_at_most_30_messages_a_second_overall(timed: FakeBotApi, ticker: Ticker) -> None:
+    assert {send(timed, USER + i)[0] for i in range(30)} == {200}
+
+    assert send(timed, USER + 30) == flood_answer(1)
+    assert timed.messages_to(USER + 30) == []
+    ticker.advance(1)
+    assert send(timed, USER + 30)[0] == 200
+
+
+def test_flood_windows_run_on_the_monotonic_clock_not_the_business_clock(ticker: Ticker) -> None:
+    business = [1_790_000_000.0]
+    with FakeBotApi(clock=lambda: business[0], monotonic=ticker) as fake:
+        for _ in range(3):
+            send(fake, USER)
+        business[0] += 3 * 86400  # the sandbox jumps days ahead
+        assert send(fake, USER) == flood_answer(1)
+
+
+def test_flood_control_can_be_loosened_or_turned_off(ticker: Ticker) -> None:
+    with FakeBotApi(flood_control=False, monotonic=ticker) as off:
+        assert {send(off, USER)[0] for _ in range(50)} == {200}
+        assert off.flood_limits is None
+        assert off.throttled() == []
+
+    with FakeBotApi(flood_control=FloodLimits(per_chat_burst=10, global_per_second=None), monotonic=ticker) as loose:
+        assert {send(loose, USER)[0] for _ in range(10)} == {200}
+        assert send(loose, USER) == flood_answer(1)
+        assert {send(loose, USER + i)[0] for i in range(1, 60)} == {200}  # no overall limit left
+        loose.flood_limits = None
+        assert send(loose, USER)[0] == 200
+        loose.flood_limits = FloodLimits()
+        assert loose.flood_limits == FloodLimits()
+        assert {send(loose, USER)[0] for _ in range(3)} == {200}  # windows start afresh
+        assert send(loose, USER)[0] == 429
+
+    with pytest.raises(ValueError):
+        FloodLimits(group_per_minute=0)
+
+
+def test_injected_failures_come_before_flood_control(timed: FakeBotApi) -> None:
+    timed.fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+
+    assert send(timed, USER) == flood_answer(7)
+    assert [send(timed, USER)[0] for _ in range(3)] == [200, 200, 200]  # the injected one took no slot
+    assert [c.response["parameters"]["retry_after"] for c in timed.throttled(USER)] == [7]
+
+
+# --- query deadlines -------------------------------------------------------------------------------
+
+
+def query_too_old() -> tuple[int, dict[str, Any]]:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {QUERY_TOO_OLD}"}
+
+
+def test_a_pre_checkout_query_must_be_answered_within_10_seconds(timed: FakeBotApi, ticker: Ticker) -> None:
+    assert PRE_CHECKOUT_ANSWER_SECONDS == 10
+    timed.pre_checkout_sent("q-in-time")
+    timed.pre_checkout_sent("q-late")
+    ticker.advance(10)
+    in_time = {"pre_checkout_query_id": "q-in-time", "ok": True}
+    assert post_json(timed, "answerPreCheckoutQuery", in_time) == (200, {"ok": True, "result": True})
+    assert post_json(timed, "answerPreCheckoutQuery", in_time) == query_too_old()  # answered once already
+    ticker.advance(0.5)
+    assert (
+        post_json(timed, "answerPreCheckoutQuery", {"pre_checkout_query_id": "q-late", "ok": True}) == query_too_old()
+    )
+    assert (
+        post_json(timed, "answerPreCheckoutQuery", {"pre_checkout_query_id": "q-unknown", "ok": True})
+        == query_too_old()
+    )
+
+
+def test_a_late_pre_checkout_answer_fails_in_ptb_too(timed: FakeBotApi, ticker: Ticker) -> None:
+    timed.pre_checkout_sent("q-1")
+    ticker.advance(11)
+
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        with_bot(timed, lambda bot: bot.answer_pre_checkout_query("q-1", ok=True))
+
+
+def test_a_callback_query_must_be_answered_in_time_and_once(timed: FakeBotApi, ticker: Ticker) -> None:
+    timed.callback_query_sent("cb-in-time")
+    timed.callback_query_sent("cb-late")
+    ticker.advance(CALLBACK_ANSWER_SECONDS)
+    assert post_json(timed, "answerCallbackQuery", {"callback_query_id": "cb-in-time"})[0] == 200
+    assert post_json(timed, "answerCallbackQuery", {"callback_query_id": "cb-in-time"}) == query_too_old()
+    ticker.advance(0.5)
+    assert post_json(timed, "answerCallbackQuery", {"callback_query_id": "cb-late"}) == query_too_old()
+    assert post_json(timed, "answerCallbackQuery", {"callback_query_id": "cb-unknown"}) == query_too_old()
+
+
+def test_reset_forgets_pending_queries_and_flood_windows(timed: FakeBotApi) -> None:
+    timed.pre_checkout_sent("q-1")
+    for _ in range(3):
+        send(timed, USER)
+
+    timed.reset()
+
+    answer = {"pre_checkout_query_id": "q-1", "ok": True}
+    assert post_json(timed, "answerPreCheckoutQuery", answer) == query_too_old()
+    assert send(timed, USER)[0] == 200
+    assert timed.flood_limits == FloodLimits()
+
+
+# --- lengths and sizes, in Telegram's words ---------------------------------------------------------
+
+
+def keyboard(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"inline_keyboard": [list(buttons)]}
+
+
+def invoice(**overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Unlock message",
+        "description": "Read the whole anonymous message",
+        "payload": "order-1",
+        "currency": "XTR",
+        "prices": [{"label": "Unlock", "amount": 1}],
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "description"),
+    [
+        pytest.param(
+            "sendMessage", {"chat_id": USER, "text": "<b>" + "x" * 4097 + "</b>", "parse_mode": "HTML"},
+            "message is too long", id="text-4097-after-entities",
+        ),
+        pytest.param(
+            "editMessageText", {"chat_id": USER, "message_id": 1, "text": "x" * 4097},
+            "message is too long", id="edit-text-4097",
+        ),
+        pytest.param("sendMessage", {"chat_id": USER, "text": ""}, "message text is empty", id="text-empty"),
+        pytest.param(
+            "sendMessage", {"chat_id": USER, "text": "<b></b>", "parse_mode": "HTML"},
+            "message text is empty", id="text-empty-after-entities",
+        ),
+        pytest.param(
+            "sendMessage",
+            {"chat_id": USER, "text": "hi", "reply_markup": keyboard({"text": "x", "callback_data": "é" * 32 + "x"})},
+            "BUTTON_DATA_INVALID", id="callback-data-65-bytes",
+        ),
+        pytest.param(
+            "sendMessage",
+            {"chat_id": USER, "text": "hi", "reply_markup": keyboard({"text": "x", "callback_data": ""})},
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+            id="callback-data-empty-is-no-action",
+        ),
+        pytest.param(
+            "sendMessage",
+            {"chat_id": USER, "text": "hi", "reply_markup": keyboard({"text": "  ", "callback_data": "d"})},
+            "BUTTON_TEXT_INVALID", id="button-text-blank",
+        ),
+        pytest.param(
+            "sendMessage",
+            {"chat_id": USER, "text": "hi", "reply_markup": keyboard({"text": "x", "url": "ftp://example.com/f"})},
+            "inline keyboard button URL 'ftp://example.com/f' is invalid: Unsupported URL protocol",
+            id="url-button-ftp",
+        ),
+        pytest.param(
+            "sendMessage",
+            {"chat_id": USER, "text": "hi", "reply_markup": keyboard({"text": "x", "url": "javascript:alert(1)"})},
+            "BUTTON_URL_INVALID", id="url-button-javascript",
+        ),
+        pytest.param("createInvoiceLink", invoice(payload=""), "INVOICE_PAYLOAD_INVALID", id="payload-empty"),
+        pytest.param(
+            "createInvoiceLink", invoice(payload="é" * 64 + "x"), "INVOICE_PAYLOAD_INVALID", id="payload-129-bytes"
+        ),
+        pytest.param("createInvoiceLink", invoice(title=""), "INVOICE_TITLE_INVALID", id="title-empty"),
+        pytest.param(
+            "sendInvoice", {"chat_id": USER, **invoice(title="t" * 33)}, "INVOICE_TITLE_INVALID", id="title-33"
+        ),
+        pytest.param(
+            "createInvoiceLink", invoice(description=""), "INVOICE_DESCRIPTION_INVALID", id="description-empty"
+        ),
+        pytest.param(
+            "createInvoiceLink", invoice(description="d" * 256), "INVOICE_DESCRIPTION_INVALID", id="description-256"
+        ),
+        pytest.param(
+            "answerCallbackQuery", {"callback_query_id": "cb", "text": "a" * 201}, "MESSAGE_TOO_LONG",
+            id="callback-answer-text-201",
+        ),
+    ],
+)  # fmt: skip
+def test_lengths_and_sizes_are_refused_in_telegrams_words(
+    fake: FakeBotApi, method: str, params: dict[str, Any], description: str
+) -> None:
+    assert post_json(fake, method, params) == (
+        400,
+        {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"},
+    )
+    assert fake.messages_to(USER) == []
+
+
+def test_values_at_the_limits_are_accepted(fake: FakeBotApi) -> None:
+    fake.callback_query_sent("cb")
+    visible_4096 = {"chat_id": USER, "text": "<b>" + "x" * 4096 + "</b>", "parse_mode": "HTML"}
+    markup = keyboard({"text": "x", "callback_data": "é" * 32}, {"text": "y", "url": "tg://resolve?domain=murmur"})
+
+    assert post_json(fake, "sendMessage", visible_4096)[0] == 200
+    assert post_json(fake, "sendMessage", {"chat_id": USER + 1, "text": "hi", "reply_markup": markup})[0] == 200
+    limits = invoice(payload="é" * 64, title="t" * 32, description="d" * 255)
+    assert post_json(fake, "createInvoiceLink", limits)[0] == 200
+    assert post_json(fake, "answerCallbackQuery", {"callback_query_id": "cb", "text": "a" * 200})[0] == 200
+
+
+def test_buttons_with_empty_text_are_dropped_like_tdlib_does(fake: FakeBotApi) -> None:
+    read = {"text": "Read", "callback_data": "read:1"}
+    gone = [{"text": "", "callback_data": "gone"}, {"text": "", "url": "https://x.org"}]
+    markup = {"inline_keyboard": [[gone[0], read], [gone[1]]]}
+
+    status, body = post_json(fake, "sendMessage", {"chat_id": USER, "text": "hi", "reply_markup": markup})
+    assert status == 200
+    assert body["result"]["reply_markup"] == {"inline_keyboard": [[read]]}
+    only_empty = {"chat_id": USER + 1, "text": "hi", "reply_markup": keyboard(gone[0])}
+    _, body = post_json(fake, "sendMessage", only_empty)
+    assert "reply_markup" not in body["result"]
+    assert fake.messages_to(USER)[0]["reply_markup"] == {"inline_keyboard": [[read]]}

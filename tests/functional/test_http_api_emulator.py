@@ -85,9 +85,7 @@ def proxy() -> Recorder:
 
 @pytest.fixture
 def api(template: Path, echo: Recorder, proxy: Recorder) -> HttpApiEmulator:
-    return HttpApiEmulator(
-        template, {"EchoFunction": echo, "ProxyFunction": proxy}, clock=lambda: 1700000000.25
-    )
+    return HttpApiEmulator(template, {"EchoFunction": echo, "ProxyFunction": proxy}, clock=lambda: 1700000000.25)
 
 
 def test_routes_come_from_the_template_http_api_events_only(template: Path) -> None:
@@ -160,9 +158,7 @@ def test_literal_route_beats_path_parameter(api: HttpApiEmulator, echo: Recorder
     assert "pathParameters" not in echo.events[0]
 
 
-def test_greedy_proxy_takes_the_rest_of_the_path_for_any_method(
-    api: HttpApiEmulator, proxy: Recorder
-) -> None:
+def test_greedy_proxy_takes_the_rest_of_the_path_for_any_method(api: HttpApiEmulator, proxy: Recorder) -> None:
     api.invoke("DELETE", "/api/messages/m%2F1/reply")
 
     event = proxy.events[0]
@@ -209,9 +205,7 @@ def test_unknown_route_and_wrong_method_are_api_gateway_404s(api: HttpApiEmulato
 
 
 def test_oversize_payload_is_413_without_invoking(api: HttpApiEmulator, echo: Recorder) -> None:
-    status, _, body = api.invoke(
-        "POST", "/upload", {"Content-Type": "text/plain"}, b"x" * (MAX_PAYLOAD_BYTES + 1)
-    )
+    status, _, body = api.invoke("POST", "/upload", {"Content-Type": "text/plain"}, b"x" * (MAX_PAYLOAD_BYTES + 1))
 
     assert status == 413
     assert json.loads(body) == {"message": "Request Entity Too Large"}

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from sandbox.dev import STATIC_DIR, DevSite, resolve_static
-from sandbox.local_stack import DEMO_USERS, SANDBOX_BOT_TOKEN, LocalStack, SandboxError
+from sandbox.local_stack import DEMO_USERS, LocalStack, SandboxError
 from sandbox.simulator_api import SimulatorApi
 from sandbox.tables import table_definitions
 
@@ -46,7 +46,18 @@ import json
 import os
 import urllib.request
 
-API = os.environ["TELEGRAM_API_URL"] + os.environ["TELEGRAM_BOT_TOKEN"]
+import botocore.session
+
+# As on AWS: the token is an SSM SecureString named by the environment, read with the function's own role.
+_ssm = botocore.session.get_session().create_client("ssm", region_name=os.environ["AWS_REGION"])
+
+
+def parameter(variable):
+    (found,) = _ssm.get_parameters(Names=[os.environ[variable]], WithDecryption=True)["Parameters"]
+    return found["Value"]  # GetParameters: the only SSM action the template's policies grant
+
+
+API = os.environ["TELEGRAM_API_URL"] + parameter("TELEGRAM_BOT_TOKEN_PARAM")
 
 
 def call(method, **params):
@@ -61,15 +72,14 @@ WEBHOOK = (
     CLOCK
     + BOT_CALL
     + """
-SECRET = os.environ["TELEGRAM_WEBHOOK_SECRET"]
-updates = []
+SECRET = parameter("TELEGRAM_WEBHOOK_SECRET_PARAM")
 
 
 def handler(event, context):
     if event["headers"].get("x-telegram-bot-api-secret-token") != SECRET:
         return {"statusCode": 401}
     update = json.loads(event["body"])
-    updates.append(update)
+    print("UPDATE " + json.dumps(update))  # the function's log: what the tests read
     query = update.get("pre_checkout_query")
     if query and query["invoice_payload"] == "silent":
         return {"statusCode": 200}
@@ -113,7 +123,7 @@ def handler(event, context):
         "users_table": os.environ["USERS_TABLE"],
         "endpoint": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
         "admins": os.environ["MURMUR_ADMIN_IDS"],
-        "webapp": os.environ["MURMUR_WEBAPP_URL"],
+        "webapp": parameter("MURMUR_WEBAPP_URL_PARAM"),
         "bot": os.environ["MURMUR_BOT_USERNAME"],
         "function": context.function_name,
     }
@@ -157,14 +167,18 @@ def test_start_and_stop_leave_nothing_behind(functions_dir: Path) -> None:
     modules_before = set(sys.modules)
 
     with LocalStack(functions_dir=functions_dir) as stack:
-        endpoints = [stack.dynamodb_endpoint, stack.bot_api.base_url]
-        assert os.environ["TELEGRAM_BOT_TOKEN"] == SANDBOX_BOT_TOKEN
+        endpoints = [stack.dynamodb_endpoint, stack.aws.url, stack.bot_api.base_url]
         assert stack.api("GET", "/api/anything").status == 200
+        processes = [c.process for c in stack.functions["MiniAppApiFunction"].container._idle]
+        assert processes and all(p.poll() is None for p in processes)
 
     assert all(_refused(url) for url in endpoints)
-    assert dict(os.environ) == env_before
+    assert all(p.poll() is not None for p in processes)  # the containers are gone
+    assert dict(os.environ) == env_before  # the functions' environment is theirs, never this process's
     assert sys.path == path_before
-    assert not {m for m in set(sys.modules) - modules_before if m.startswith("_sandbox_fn_")}
+    # The handlers ran in their own processes: none of their modules was ever imported here.
+    new_modules = [sys.modules[m] for m in set(sys.modules) - modules_before]
+    assert not [m for m in new_modules if str(functions_dir) in str(getattr(m, "__file__", "") or "")]
     assert set(threading.enumerate()) <= threads_before
 
 
@@ -185,11 +199,11 @@ def test_handlers_run_with_the_sandbox_environment(stack: LocalStack) -> None:
     seen = stack.api("GET", "/api/me").json()
 
     assert seen["users_table"] == stack.tables["USERS_TABLE"]
-    assert seen["endpoint"] == stack.dynamodb_endpoint
+    assert seen["endpoint"] == stack.aws.url  # through the strict endpoint: IAM from the template
     assert seen["admins"] == str(DEMO_USERS[0]["id"])
     assert seen["bot"] == "murmur_sandbox_bot"
     assert seen["webapp"] == stack.webapp_url
-    assert seen["function"] == "MiniAppApiFunction"
+    assert seen["function"] == "MiniAppApiFunction"  # the context names the function
 
 
 def test_api_sends_signed_init_data_for_the_user(stack: LocalStack) -> None:
@@ -205,14 +219,18 @@ def test_api_sends_signed_init_data_for_the_user(stack: LocalStack) -> None:
     assert len(fields["hash"]) == 64
 
 
-def test_send_text_and_press_button_reach_the_webhook(stack: LocalStack) -> None:
-    webhook = stack.functions["WebhookFunction"].module
+def _updates(stack: LocalStack) -> list[dict[str, Any]]:
+    """What the stand-in webhook logged, oldest first."""
+    prefix = "UPDATE "
+    return [json.loads(line[len(prefix) :]) for line in stack.log_lines("WebhookFunction") if line.startswith(prefix)]
 
+
+def test_send_text_and_press_button_reach_the_webhook(stack: LocalStack) -> None:
     assert stack.send_text(1002, "/start abc").status == 200
     welcome = stack.bot_api.messages_to(1002)[-1]
     assert stack.press_button(1002, welcome, "go").status == 200
 
-    start_update, press_update = webhook.updates[-2:]
+    start_update, press_update = _updates(stack)[-2:]
     assert start_update["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     assert start_update["message"]["from"]["id"] == 1002
     assert press_update["callback_query"]["data"] == "go"
@@ -233,14 +251,12 @@ def test_a_method_in_the_webhook_answer_is_executed(stack: LocalStack) -> None:
 
 
 def test_pay_invoice_runs_pre_checkout_then_successful_payment(stack: LocalStack) -> None:
-    link = stack.api("POST", "/api/orders", user=1001, json={"payload": "order-1", "amount": 15}).json()[
-        "link"
-    ]
+    link = stack.api("POST", "/api/orders", user=1001, json={"payload": "order-1", "amount": 15}).json()["link"]
 
     outcome = stack.pay_invoice(1001, link)
 
     assert outcome["status"] == "paid"
-    updates = stack.functions["WebhookFunction"].module.updates
+    updates = _updates(stack)
     query, paid = updates[-2]["pre_checkout_query"], updates[-1]["message"]["successful_payment"]
     assert (query["currency"], query["total_amount"], query["invoice_payload"]) == ("XTR", 15, "order-1")
     assert query["from"]["id"] == 1001
@@ -266,22 +282,20 @@ def test_pay_subscription_invoice_carries_the_expiry(stack: LocalStack) -> None:
 )
 def test_pay_invoice_fails_without_an_ok_answer(stack: LocalStack, payload: str, message: str) -> None:
     link = stack.api("POST", "/api/orders", user=1001, json={"payload": payload, "amount": 1}).json()["link"]
-    updates = stack.functions["WebhookFunction"].module.updates
-    before = len(updates)
+    before = len(_updates(stack))
 
     outcome = stack.pay_invoice(1001, link)
 
     assert outcome == {"status": "failed", "slug": link, "error_message": message}
-    assert [u for u in updates[before:] if "message" in u] == []  # no successful_payment
+    assert [u for u in _updates(stack)[before:] if "message" in u] == []  # no successful_payment
 
 
 def test_cancelled_payment_sends_nothing(stack: LocalStack) -> None:
     link = stack.api("POST", "/api/orders", user=1001, json={"payload": "x", "amount": 1}).json()["link"]
-    updates = stack.functions["WebhookFunction"].module.updates
-    before = len(updates)
+    before = len(_updates(stack))
 
     assert stack.pay_invoice(1001, link, confirm=False)["status"] == "cancelled"
-    assert len(updates) == before
+    assert len(_updates(stack)) == before
 
 
 def test_advance_clock_moves_every_function_and_the_cron_sees_it(stack: LocalStack) -> None:
@@ -292,8 +306,7 @@ def test_advance_clock_moves_every_function_and_the_cron_sees_it(stack: LocalSta
     after = stack.run_cron({"source": "test"})
     assert after["now"] - before >= 3600
     assert after["event"] == {"source": "test"}
-    clocks = [f.module.clock.offset for f in stack.functions.values()]
-    assert len(set(clocks)) == 1 and clocks[0] >= 3600
+    assert stack.now() - after["now"] < 5
 
 
 def test_bad_sandbox_input_is_a_clear_error(stack: LocalStack) -> None:
@@ -340,9 +353,7 @@ def test_simulator_api_plays_the_telegram_app(stack: LocalStack) -> None:
         ("GET", "/sandbox/nothing", None, 404),
     ],
 )
-def test_simulator_api_rejects_bad_input(
-    stack: LocalStack, method: str, target: str, body: Any, status: int
-) -> None:
+def test_simulator_api_rejects_bad_input(stack: LocalStack, method: str, target: str, body: Any, status: int) -> None:
     got, answer = _call(SimulatorApi(stack), method, target, body)
 
     assert got == status

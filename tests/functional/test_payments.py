@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 
 from sandbox.local_stack import LocalStack
 from tests.functional.conftest import ALICE
-from tests.functional.helpers import buy, order, payment_rows, person, read, send
+from tests.functional.helpers import buy, operator_services, order, payment_rows, person, read, send
 
 
 def _stars(amount: int, payload: str, charge_id: str) -> dict[str, Any]:
@@ -150,25 +149,12 @@ def test_gift_paid_by_the_sender_shows_with_the_message(stack: LocalStack) -> No
 
 
 # ---------------------------------------------------------------------- pre-checkout
-_update_ids = itertools.count(7_000_000)
 
 
 def _precheckout(stack: LocalStack, payer: dict[str, Any], payload: str, amount: int, currency: str = "XTR") -> Any:
-    update_id = next(_update_ids)
-    qid = f"q{update_id}"
-    stack.webhook(
-        {
-            "update_id": update_id,
-            "pre_checkout_query": {
-                "id": qid,
-                "from": payer,
-                "currency": currency,
-                "total_amount": amount,
-                "invoice_payload": payload,
-            },
-        }
-    )
-    return stack.bot_api.calls("answerPreCheckoutQuery", pre_checkout_query_id=qid)[-1].params
+    answer = stack.pre_checkout(payer, payload, amount, currency)
+    assert answer is not None, "the bot did not answer within Telegram's 10 s"
+    return answer
 
 
 def test_pre_checkout_accepts_only_a_valid_pending_order_of_the_payer(stack: LocalStack) -> None:
@@ -249,20 +235,14 @@ def test_storage_failure_answers_5xx_and_the_retry_heals(stack: LocalStack) -> N
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "storage is flaky today")["message_id"]
     created = order(stack, owner, "unlock", mid).json()
-    client = stack.functions["WebhookFunction"].module.services.client
-
-    def fail_once(**kwargs: Any) -> None:  # every attempt, botocore's own retries included
-        from botocore.exceptions import EndpointConnectionError
-
-        raise EndpointConnectionError(endpoint_url="http://dynamodb")
-
-    client.meta.events.register("before-send.dynamodb.TransactWriteItems", fail_once)
+    # DynamoDB failing for every attempt of the fulfilment's transaction, botocore's own retries included.
+    stack.aws.inject("TransactWriteItems", "InternalServerError", times=10, function="WebhookFunction")
     try:
         paid = stack.pay_invoice(owner, created["invoice_link"])
         assert paid["webhook_status"] == 500
         assert read(stack, owner, mid)["locked"]
     finally:
-        client.meta.events.unregister("before-send.dynamodb.TransactWriteItems", fail_once)
+        stack.aws.clear_injected()
     assert stack.webhook(paid["update"]).status == 200  # Telegram's retry, same update_id
     assert not read(stack, owner, mid)["locked"]
     assert len(payment_rows(stack, paid["charge_id"])) == 1
@@ -334,16 +314,15 @@ def test_paysupport_and_terms_answer_clearly(stack: LocalStack, command: str, wo
     assert words in stack.bot_api.messages_to(ALICE)[-1]["text"].lower()
 
 
-def test_payments_emit_business_metrics_without_identities(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_payments_emit_business_metrics_without_identities(stack: LocalStack) -> None:
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "count me in the dashboard")["message_id"]
-    capsys.readouterr()
+    seen = len(stack.log_lines())
     buy(stack, owner, "unlock", mid)
     oid = order(stack, owner, "hint", mid).json()["order_id"]
     _precheckout(stack, owner, oid, 4)  # wrong amount: rejected
-    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+    # The functions' log lines, as CloudWatch receives them: metrics are embedded-metric-format lines.
+    lines = [json.loads(x) for x in stack.log_lines()[seen:] if x.startswith('{"_aws"')]
     named = {
         (d["Name"], m.get("product") or m.get("reason"))
         for m in lines
@@ -360,7 +339,8 @@ def test_payments_emit_business_metrics_without_identities(
 def test_admin_stats_show_revenue_by_product_and_affiliate_commissions(stack: LocalStack) -> None:
     """Counted from Telegram's ledger by the cron, each transaction once (not on the payment path)."""
     stack.run_cron()  # what earlier tests paid is counted now, so the deltas below are this test's own
-    before = stack.functions["WebhookFunction"].module.services.repos.state.revenue()
+    operator = operator_services(stack)
+    before = operator.repos.state.revenue()
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "statistics are fun to read")["message_id"]
     buy(stack, owner, "unlock", mid)
@@ -374,11 +354,11 @@ def test_admin_stats_show_revenue_by_product_and_affiliate_commissions(stack: Lo
     stack.bot_api.record_star_payment(
         owner["id"], 15, created["order_id"] + "x", affiliate={"commission_per_mille": 200, "amount": 3}
     )
-    unreconciled = stack.functions["WebhookFunction"].module.services.repos.state.revenue()
+    unreconciled = operator.repos.state.revenue()
     assert unreconciled == before  # paying writes nothing to the summary: no shared item on the money path
     stack.run_cron()
     stack.run_cron()  # a second run finds nothing new and counts nothing twice
-    after = stack.functions["WebhookFunction"].module.services.repos.state.revenue()
+    after = operator.repos.state.revenue()
 
     def delta(key: str) -> int:
         return after.get(key, 0) - before.get(key, 0)

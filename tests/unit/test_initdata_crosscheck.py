@@ -128,9 +128,7 @@ def _tamper(rng: random.Random, pairs: list[tuple[str, str]]) -> tuple[str, list
         return f"{kind}:{key}", pairs
     if kind == "add-field":
         existing = {k for k, _ in pairs}
-        key = rng.choice(
-            [k for k in ("start_param", "query_id", "chat_type", "x_added") if k not in existing]
-        )
+        key = rng.choice([k for k in ("start_param", "query_id", "chat_type", "x_added") if k not in existing])
         pairs.insert(rng.randrange(len(pairs) + 1), (key, _text(rng, _VALUE_ALPHABET, 1, 12)))
         return f"{kind}:{key}", pairs
     index = next(i for i, (k, _) in enumerate(pairs) if k == "hash")
@@ -150,9 +148,7 @@ def _generate() -> list[Case]:
             token,
             _user(rng),
             auth_date=auth_date,
-            start_param=_text(rng, string.ascii_letters + string.digits + "_-", 1, 64)
-            if rng.random() < 0.4
-            else None,
+            start_param=_text(rng, string.ascii_letters + string.digits + "_-", 1, 64) if rng.random() < 0.4 else None,
             query_id=_text(rng, string.ascii_letters + string.digits, 24, 24) if rng.random() < 0.4 else None,
             extra=_extra(rng),
             ed25519_signing_key_hex=signing_key.encode().hex() if signing_key else None,
@@ -203,13 +199,10 @@ def test_generated_cases_cover_every_kind() -> None:
 
 def test_hash_verdicts_match_aiogram() -> None:
     verdicts = [
-        (case, _our_hash_verdict(case), aiogram_check_hash(case.bot_token, case.raw))
-        for case in CASES_GENERATED
+        (case, _our_hash_verdict(case), aiogram_check_hash(case.bot_token, case.raw)) for case in CASES_GENERATED
     ]
 
-    mismatches = [
-        (case.index, case.tamper, ours, theirs) for case, ours, theirs in verdicts if ours != theirs
-    ]
+    mismatches = [(case.index, case.tamper, ours, theirs) for case, ours, theirs in verdicts if ours != theirs]
     assert mismatches == []
     # Every untampered case passes, so the agreement is not "both always refuse".
     accepted = [case.index for case, ours, _ in verdicts if ours]

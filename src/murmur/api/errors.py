@@ -36,7 +36,8 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 def domain_error(exc: errors.MurmurError) -> Response:
     status = next((s for cls, s in STATUS if isinstance(exc, cls)), 400)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.RateLimitedError) else None
+    limited = exc if isinstance(exc, (errors.RateLimitedError, errors.TelegramRateLimitedError)) else None
+    headers = {"Retry-After": str(limited.retry_after)} if limited else None
     return error_response(status, exc.code, exc.message, headers)
 
 

@@ -133,6 +133,11 @@ class Op:
         return self.on_condition_failed()
 
 
+def _back_off(attempt: int) -> None:
+    """Full jitter, doubling from 10 ms: conflicting writers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+
+
 class Transactions:
     """Runs TransactWriteItems; maps a failed condition to the error of the op that failed."""
 
@@ -158,7 +163,7 @@ class Transactions:
                         raise op.condition_failed() from exc
                 if "TransactionConflict" in codes and attempt < self.max_conflict_retries:
                     # Another transaction touched the same item (e.g. a busy rate window): back off, retry.
-                    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+                    _back_off(attempt)
                     continue
                 raise StorageUnavailableError(f"transaction cancelled: {codes}") from exc
             except BotoCoreError as exc:
@@ -171,14 +176,21 @@ class Transactions:
         retry reads as a failed condition (a transaction's retry reuses its ClientRequestToken)."""
         ((action, body),) = op.request.items()
         calls = {"Put": self.client.put_item, "Update": self.client.update_item, "Delete": self.client.delete_item}
-        try:
-            calls[action](**body)
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise StorageUnavailableError(f"write failed: {error_code(exc)}") from exc
-            raise op.condition_failed() from exc
-        except BotoCoreError as exc:
-            raise StorageUnavailableError("storage unreachable") from exc
+        for attempt in range(self.max_conflict_retries + 1):
+            try:
+                calls[action](**body)
+                return
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "ConditionalCheckFailedException":
+                    raise op.condition_failed() from exc
+                # A transaction holds the item right now; botocore does not retry this one by itself.
+                if code == "TransactionConflictException" and attempt < self.max_conflict_retries:
+                    _back_off(attempt)
+                    continue
+                raise StorageUnavailableError(f"write failed: {code}") from exc
+            except BotoCoreError as exc:
+                raise StorageUnavailableError("storage unreachable") from exc
 
 
 def storage_errors() -> tuple[type[BaseException], ...]:

@@ -53,14 +53,12 @@ class OrdersRepository:
             item["recipient_id"] = n(o.recipient_id)
         if o.message_id is not None:
             item["message_id"] = s(o.message_id)
-        self.client.put_item(
-            TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(order_id)"
-        )
+        self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(order_id)")
 
     def get(self, order_id: str, consistent: bool = False) -> Order | None:
-        item = self.client.get_item(
-            TableName=self.table, Key={"order_id": s(order_id)}, ConsistentRead=consistent
-        ).get("Item")
+        item = self.client.get_item(TableName=self.table, Key={"order_id": s(order_id)}, ConsistentRead=consistent).get(
+            "Item"
+        )
         return _to_order(item) if item else None
 
     def mark_paid_op(self, order_id: str, charge_id: str) -> Op:

@@ -65,9 +65,9 @@ class PaymentsRepository:
         )
 
     def get(self, charge_id: str) -> Payment | None:
-        item = self.client.get_item(
-            TableName=self.table, Key={"charge_id": s(charge_id)}, ConsistentRead=True
-        ).get("Item")
+        item = self.client.get_item(TableName=self.table, Key={"charge_id": s(charge_id)}, ConsistentRead=True).get(
+            "Item"
+        )
         return _to_payment(item) if item else None
 
     def of_user(self, user_id: int, limit: int = 50) -> list[Payment]:

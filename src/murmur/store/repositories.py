@@ -10,6 +10,7 @@ from murmur.store.dynamo import Transactions
 from murmur.store.links import LinksRepository
 from murmur.store.messages import MessagesRepository
 from murmur.store.orders import OrdersRepository
+from murmur.store.outbox import OutboxRepository
 from murmur.store.payments import PaymentsRepository
 from murmur.store.state import StateRepository
 from murmur.store.users import UsersRepository
@@ -23,6 +24,7 @@ class Repositories:
     orders: OrdersRepository
     payments: PaymentsRepository
     state: StateRepository
+    outbox: OutboxRepository
     tx: Transactions
     batch: BatchReader
 
@@ -45,6 +47,7 @@ class Repositories:
             orders=OrdersRepository(client, orders),
             payments=PaymentsRepository(client, payments),
             state=StateRepository(client, state),
+            outbox=OutboxRepository(client, state),
             tx=Transactions(client),
             batch=BatchReader(client),
         )

@@ -31,19 +31,38 @@ class StateRepository:
             on_failed,
         )
 
-    # ------------------------------------------------------------ once-only markers
-    def claim(self, key: str, expires_at: int | None = None) -> bool:
-        """Record `key` once; False if it was already there (update ids, reports)."""
-        item: dict[str, Any] = {"pk": s(key)}
-        if expires_at is not None:
-            item["ttl"] = n(expires_at)
+    # ------------------------------------------------------------ webhook updates, processed once
+    def claim_update(self, key: str, now: int, lease_until: int, expires_at: int) -> str | None:
+        """Take update `key` for processing. None when this call took it; otherwise the holder's state:
+        "done", or "processing" while another container's lease runs. A lease that ran out unfinished
+        (Lambda stopped that container at its timeout) is taken over, so a redelivery is processed, not
+        dropped by its own dedupe record."""
         try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-            return True
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
+            self.client.put_item(
+                TableName=self.table,
+                Item={"pk": s(key), "state": s("processing"), "lease": n(lease_until), "ttl": n(expires_at)},
+                ConditionExpression="attribute_not_exists(pk) OR (#st = :processing AND #lease < :now)",
+                ExpressionAttributeNames={"#st": "state", "#lease": "lease"},
+                ExpressionAttributeValues={":processing": s("processing"), ":now": n(now)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return None
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            old = exc.response.get("Item") or {}
+            return str(old.get("state", {}).get("S", "done"))
+
+    def finish_update(self, key: str) -> None:
+        """The update's effects happened: a redelivery from now on is acknowledged without processing."""
+        self.client.update_item(
+            TableName=self.table,
+            Key={"pk": s(key)},
+            UpdateExpression="SET #st = :done REMOVE #lease",
+            ExpressionAttributeNames={"#st": "state", "#lease": "lease"},
+            ExpressionAttributeValues={":done": s("done")},
+        )
 
     def release(self, key: str) -> None:
+        """Give an update back after a failure a retry can mend: Telegram's redelivery processes it."""
         self.client.delete_item(TableName=self.table, Key={"pk": s(key)})
 
     # ------------------------------------------------------------ cursors

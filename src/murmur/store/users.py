@@ -50,9 +50,7 @@ class UsersRepository:
         return Ref(self.table, self.key(user_id), _to_user)
 
     def get(self, user_id: int, consistent: bool = False) -> User | None:
-        item = self.client.get_item(TableName=self.table, Key=self.key(user_id), ConsistentRead=consistent).get(
-            "Item"
-        )
+        item = self.client.get_item(TableName=self.table, Key=self.key(user_id), ConsistentRead=consistent).get("Item")
         return _to_user(item) if item else None
 
     def create_op(self, user: User) -> Op:

@@ -5,12 +5,15 @@ A callback that fails on storage re-raises; the webhook turns that into a 5xx so
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -24,7 +27,7 @@ from telegram.ext import (
 
 from murmur import notices, texts
 from murmur.catalog import PRODUCTS
-from murmur.errors import MurmurError
+from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 from murmur.inbox import CODE_RE
 from murmur.models import Person
 from murmur.orders import Outcome, SuccessfulPayment
@@ -50,8 +53,47 @@ def _person(update: Update) -> Person:
     return Person(u.id, u.first_name, u.language_code, bool(u.is_premium))
 
 
+# The person who tapped or paid is waiting for this answer: a flood wait this short is waited out in the
+# invocation (well inside the webhook's Timeout) rather than leaving the answer to a later cron run.
+WAIT_OUT_SECONDS = 3
+
+
 async def _say(context: ContextTypes.DEFAULT_TYPE, notice: notices.Notice) -> None:
-    await context.bot.send_message(notice.chat_id, notice.text, reply_markup=keyboard(notice.buttons))
+    """Send through the one delivery rule: now (after a short flood wait, honouring Telegram's retry_after),
+    or owed in the outbox (the cron sends it) when Telegram is busy for longer or failing. Storage failing
+    to keep it raises: the webhook answers 5xx and Telegram retries."""
+    for attempt in range(2):
+        try:
+            await context.bot.send_message(notice.chat_id, notice.text, reply_markup=keyboard(notice.buttons))
+            return
+        except TelegramError as exc:
+            failure = _failure(exc)
+            if (
+                attempt == 0
+                and isinstance(failure, TelegramRateLimitedError)
+                and failure.retry_after <= WAIT_OUT_SECONDS
+            ):
+                await asyncio.sleep(failure.retry_after)
+                continue
+            _services(context).delivery.undelivered(notice, failure)
+            return
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Answer in the chat of the update (the bot's chats are private ones), through `_say`."""
+    assert update.effective_chat
+    await _say(context, notices.Notice(update.effective_chat.id, text))
+
+
+def _failure(exc: TelegramError) -> MurmurError:
+    """PTB's error for a send, as the domain names it."""
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=1 (the template sets it), else seconds
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else wait
+        return TelegramRateLimitedError(math.ceil(seconds), "flood control")
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # 5xx, timeouts, connection
+        return TelegramUnavailableError(type(exc).__name__)
+    return TelegramRefusedError(403 if isinstance(exc, Forbidden) else 400, type(exc).__name__)
 
 
 def _utc(epoch: int | None) -> str:
@@ -81,7 +123,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what Murmur is and what it costs."""
     assert update.effective_message
-    await update.effective_message.reply_text(texts.text("help", _person(update).language_code))
+    await _answer(update, context, texts.text("help", _person(update).language_code))
 
 
 async def paysupport(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,24 +133,25 @@ async def paysupport(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert message
     person = _person(update)
     if not context.args:
-        await message.reply_text(texts.text("paysupport", person.language_code))
+        await _answer(update, context, texts.text("paysupport", person.language_code))
         return
     services = _services(context)
     for notice in services.moderation.support_request(person, " ".join(context.args)):
         await _say(context, notice)
-    await message.reply_text(texts.text("support_sent", person.language_code))
+    await _answer(update, context, texts.text("support_sent", person.language_code))
 
 
 async def terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/terms: terms, the anonymity model, refunds."""
     assert update.effective_message
-    await update.effective_message.reply_text(texts.text("terms", _person(update).language_code))
+    await _answer(update, context, texts.text("terms", _person(update).language_code))
 
 
 async def deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/deleteme: erase my data."""
     assert update.effective_message
     erase_user(_services(context).repos, _person(update).id)
+    # Not through the outbox: after erasure nothing may keep this chat, not even an owed "done".
     await update.effective_message.reply_text(texts.text("deleted", _person(update).language_code))
 
 
@@ -118,27 +161,27 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message
     if not context.args:
-        await message.reply_text("Usage: /refund <telegram_payment_charge_id>")
+        await _answer(update, context, "Usage: /refund <telegram_payment_charge_id>")
         return
     charge_id = context.args[0][:200]
     try:
         payment = services.orders.refundable(charge_id)
         if payment is None:
-            await message.reply_text("Already refunded.")
+            await _answer(update, context, "Already refunded.")
             return
         try:
             await context.bot.refund_star_payment(payment.user_id, charge_id)
         except BadRequest as exc:  # refunded by Telegram already: record it below all the same
             if "ALREADY_REFUNDED" not in str(exc).upper():
-                await message.reply_text(f"Telegram refused the refund: {exc.message}")
+                await _answer(update, context, f"Telegram refused the refund: {exc.message}")
                 return
         result = services.orders.refund(charge_id)
         services.metrics.count("RefundsIssued")
     except MurmurError as exc:
-        await message.reply_text(f"Not refunded: {exc.message}")
+        await _answer(update, context, f"Not refunded: {exc.message}")
         return
     revoked = ", ".join(result.revoked) or "nothing to revoke"
-    await message.reply_text(f"Refunded {result.payment.amount if result.payment else 0} ⭐ ({revoked}).")
+    await _answer(update, context, f"Refunded {result.payment.amount if result.payment else 0} ⭐ ({revoked}).")
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -146,7 +189,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     own ledger as the cron last reconciled it (every few minutes)."""
     message = update.effective_message
     assert message
-    await message.reply_text(revenue_report(_services(context).repos.state.revenue()))
+    await _answer(update, context, revenue_report(_services(context).repos.state.revenue()))
 
 
 def revenue_report(totals: dict[str, int]) -> str:
@@ -170,11 +213,11 @@ async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message and message.text
     if not context.args or not context.args[0].isdigit():
-        await message.reply_text("Usage: /ban <user id> or /unban <user id>")
+        await _answer(update, context, "Usage: /ban <user id> or /unban <user id>")
         return
     banned = message.text.startswith("/ban")
     services.repos.users.set_flag(int(context.args[0]), "banned", banned)
-    await message.reply_text("Banned." if banned else "Unbanned.")
+    await _answer(update, context, "Banned." if banned else "Unbanned.")
 
 
 async def report_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,7 +296,7 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
         key = "paid_gift"
     else:
         key = f"paid_{result.product}"
-    await message.reply_text(texts.text(key, lang, stars=sp.total_amount, until=_utc(result.plan_expires_at)))
+    await _answer(update, context, texts.text(key, lang, stars=sp.total_amount, until=_utc(result.plan_expires_at)))
 
 
 async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -270,7 +313,7 @@ async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if result.outcome is not Outcome.DUPLICATE:
         services.metrics.count("RefundsIssued")
     if result.outcome is not Outcome.DUPLICATE and message.from_user:
-        await message.reply_text(texts.text("refunded", message.from_user.language_code, stars=rp.total_amount))
+        await _answer(update, context, texts.text("refunded", message.from_user.language_code, stars=rp.total_amount))
 
 
 async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,13 +14,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from murmur.errors import TelegramRefusedError, TelegramUnavailableError
+from murmur.errors import TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 
 if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
 
 log = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
+DEFAULT_RETRY_AFTER = 5  # seconds, for a 429 that does not say (Telegram's always does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,10 @@ class HttpGateway:
         if response.status == 200 and answer.get("ok"):
             return answer.get("result")
         description = str(answer.get("description") or f"HTTP {response.status}")
-        if response.status >= 500 or response.status == 429:
+        if response.status == 429:
+            retry_after = (answer.get("parameters") or {}).get("retry_after")
+            raise TelegramRateLimitedError(int(retry_after or DEFAULT_RETRY_AFTER), f"{method}: {description}")
+        if response.status >= 500:
             raise TelegramUnavailableError(f"{method}: {description}")
         raise TelegramRefusedError(response.status, f"{method}: {description}")
 
@@ -144,6 +148,8 @@ class HttpGateway:
         self._pool.close()
 
     def send_message(self, chat_id: int, text: str, buttons: list[list[Button]] | None = None) -> bool:
+        """True if delivered; False if Telegram refused it for good (4xx); raises TelegramUnavailableError
+        (TelegramRateLimitedError for a 429) when a later try may succeed: `murmur.delivery` decides."""
         markup = {"inline_keyboard": [[b.as_json() for b in row] for row in buttons]} if buttons else None
         try:
             self.call("sendMessage", chat_id=chat_id, text=text, reply_markup=markup)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 DEDUPE_SECONDS = 2 * 86400  # Telegram gives up on an update well within a day
+LEASE_MARGIN_SECONDS = 5  # past the invocation's own deadline, so a live container's lease never runs out
 
 
 def _reply(status: int, message: str = "") -> dict[str, Any]:
@@ -29,10 +30,11 @@ def _reply(status: int, message: str = "") -> dict[str, Any]:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Failures where Telegram's retry can help: storage, or the Bot API being unreachable."""
-    from telegram.error import NetworkError
+    """Failures where Telegram's retry can help: storage, or the Bot API being unreachable. PTB's BadRequest
+    is a NetworkError too, but a request Telegram refused is refused again on every retry."""
+    from telegram.error import BadRequest, NetworkError
 
-    return isinstance(exc, (*storage_errors(), NetworkError))
+    return isinstance(exc, (*storage_errors(), NetworkError)) and not isinstance(exc, BadRequest)
 
 
 def _idempotent_by_itself(data: dict[str, Any]) -> bool:
@@ -40,6 +42,12 @@ def _idempotent_by_itself(data: dict[str, Any]) -> bool:
     can be repeated, and successful / refunded payments are exactly-once by the Payments ledger itself."""
     message = data.get("message") or {}
     return "pre_checkout_query" in data or "successful_payment" in message or "refunded_payment" in message
+
+
+def _remaining_seconds(context: Any) -> int:
+    """What is left of this invocation (Lambda's context), rounded up; the template's 10 s without one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return -(-int(remaining()) // 1000) if callable(remaining) else 10
 
 
 class Webhook:
@@ -59,11 +67,11 @@ class Webhook:
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
-            return self._handle(event)
+            return self._handle(event, _remaining_seconds(context))
         finally:
             self.services.metrics.flush()
 
-    def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _handle(self, event: dict[str, Any], remaining: int) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         given = headers.get(SECRET_HEADER)
         if not given:
@@ -86,9 +94,17 @@ class Webhook:
             return self._process(data, None)
         key = f"update#{update_id}"
         now = int(self.services.clock.now())
-        if not self.services.repos.state.claim(key, now + DEDUPE_SECONDS):
+        state = self.services.repos.state
+        holder = state.claim_update(key, now, now + remaining + LEASE_MARGIN_SECONDS, now + DEDUPE_SECONDS)
+        if holder == "done":
             return _reply(200)  # redelivered: its effects already happened
-        return self._process(data, key)
+        if holder is not None:
+            # Another container is on it now; if it fails, only Telegram's next redelivery can still help.
+            return _reply(503, "update in progress")
+        reply = self._process(data, key)
+        if reply["statusCode"] == 200:
+            state.finish_update(key)
+        return reply
 
     def _process(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
         from telegram import Update

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from murmur import notices
 from murmur.api.schemas import MESSAGE_ID, DoneOut, InboxOut, MessageOut, ReplyIn, ReportIn, success
 from murmur.composition import Services
+from murmur.delivery import Delivery
 from murmur.errors import ConflictError
 from murmur.inbox import MessageView
 
@@ -63,7 +64,9 @@ def build(services: Services) -> APIGatewayHttpRouter:
         message, text = services.inbox.reply_target(me(), message_id, body.text)
         sender = services.repos.users.get(message.sender_id)
         notice = notices.reply(sender.language_code if sender else None, message, text)
-        if not services.gateway.send_message(notice.chat_id, notice.text, notice.buttons):
+        # Telegram busy or failing: the reply is owed (the outbox sends it later) and this answers 202 all
+        # the same. Refused for good (the sender blocked the bot): no reply can reach them.
+        if services.delivery.deliver(notice) is Delivery.REFUSED:
             raise ConflictError("the sender cannot receive replies right now")
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
@@ -84,7 +87,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
     def report(message_id: MessageId, body: ReportIn) -> Response[DoneOut]:
         for notice in services.moderation.report(me(), message_id, body.reason):
             try:
-                services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+                services.delivery.deliver(notice)
             except Exception as exc:  # the report is recorded; admins also see it in /reports
                 log.warning("report notification failed: %s", type(exc).__name__)
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))

@@ -53,7 +53,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
         message, owner = services.inbox.send(sender, code, body.text, body.show_nickname)
         notice = notices.new_message(services.webapp_url, owner.user_id, owner.language_code, message)
         try:
-            services.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+            services.delivery.deliver(notice)  # owed in the outbox if Telegram cannot take it now
         except Exception as exc:  # the message is stored; a failed notification must not lose it
             log.warning("new-message notification failed: %s", type(exc).__name__)
         gift_invoice = None

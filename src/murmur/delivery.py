@@ -1,0 +1,240 @@
+"""Delivering what the bot tells people: now, or later from the outbox; never lost to a busy Telegram.
+
+One rule for every notice, wherever it is sent (the Mini App API, the webhook's callbacks, the cron): sent
+now if Telegram takes it; kept in the outbox if Telegram is busy (429: due again after its `retry_after`) or
+failing (5xx, network: due again after a backoff); dropped if Telegram refuses it for good (403: the user
+blocked the bot; 400: no such chat), which a retry would not change. The cron delivers what is due, paced to
+Telegram's limits, each notice on its own: one that fails again waits again, and the others go on."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from murmur.clock import Clock
+from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramUnavailableError
+from murmur.models import OwedNotice
+from murmur.telegram.gateway import BotGateway, Button
+
+if TYPE_CHECKING:
+    from murmur.notices import Notice
+
+log = logging.getLogger(__name__)
+
+KEEP_SECONDS = 7 * 86400  # an owed notice is dropped a week after it was first owed, delivered or not
+MAX_ATTEMPTS = 24  # and after this many tries (Telegram failing all along: over a day of backoff)
+LEASE_SECONDS = 120  # a run's hold on the notice it is sending: far longer than one send may take
+FIRST_BACKOFF_SECONDS = 30  # after a 5xx or a network failure, doubling per attempt...
+LONGEST_BACKOFF_SECONDS = 3600  # ...up to an hour
+
+
+class Delivery(StrEnum):
+    """What became of one notice."""
+
+    SENT = "sent"
+    OWED = "owed"  # in the outbox: a later cron run sends it
+    REFUSED = "refused"  # refused for good by Telegram (blocked, no such chat): not retried
+    DROPPED = "dropped"  # owed too long or tried too often: given up
+    TAKEN = "taken"  # another cron run had already taken it from the outbox
+    LATER = "later"  # left in the outbox for the next run (its chat is held, or this run is out of time)
+    FAILED = "failed"  # storage failed on it; counted, and the run reports a failure
+
+
+class NoticeOutbox(Protocol):
+    """Where owed notices wait: `murmur.store.outbox.OutboxRepository`."""
+
+    def keep(self, chat_id: int, text: str, buttons: str, *, due_at: int, attempts: int, expires_at: int) -> None: ...
+
+    def due(self, now: int, limit: int) -> list[OwedNotice]: ...
+
+    def claim(self, owed: OwedNotice, lease_until: int) -> OwedNotice | None: ...
+
+    def postpone(self, owed: OwedNotice, due_at: int) -> None: ...
+
+    def settle(self, owed: OwedNotice, now: int) -> None: ...
+
+
+def buttons_json(buttons: list[list[Button]]) -> str:
+    rows = [[{name: value for name, value in asdict(button).items() if value} for button in row] for row in buttons]
+    return json.dumps(rows, ensure_ascii=False) if rows else ""
+
+
+def buttons_of(raw: str) -> list[list[Button]]:
+    return [[Button(**button) for button in row] for row in json.loads(raw)] if raw else []
+
+
+def retry_delay(failure: TelegramUnavailableError, attempts: int) -> int:
+    """Seconds until a notice Telegram did not take may be tried again."""
+    if isinstance(failure, TelegramRateLimitedError):
+        return max(1, failure.retry_after)
+    return min(FIRST_BACKOFF_SECONDS * 2 ** max(0, attempts - 1), LONGEST_BACKOFF_SECONDS)
+
+
+class Pacer:
+    """Telegram's broadcast limits within one cron run (Bots FAQ: about one message a second to a chat, about
+    30 a second in all): one message a second per chat and 25 a second in all, no send started after
+    `budget_seconds` (the run must end well inside its timeout), and no wait longer than `longest_wait`
+    (a chat Telegram told us to leave alone for longer waits for a later run). When Telegram refuses three
+    sends in a row, it is busy with the whole bot: every send waits, which usually ends the run's sending."""
+
+    def __init__(
+        self,
+        per_second: float = 25.0,
+        per_chat_seconds: float = 1.0,
+        budget_seconds: float = 30.0,
+        longest_wait: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.per_second = per_second
+        self.per_chat_seconds = per_chat_seconds
+        self.longest_wait = longest_wait
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self.deadline = monotonic() + budget_seconds
+        self._next_any = 0.0
+        self._next_in: dict[int, float] = {}
+        self._refused_in_a_row = 0
+
+    def wait(self, chat_id: int) -> float:
+        """Seconds until a message to `chat_id` may go."""
+        now = self._monotonic()
+        return max(0.0, self._next_any - now, self._next_in.get(chat_id, 0.0) - now)
+
+    def take_turn(self, chat_id: int) -> bool:
+        """Wait for the turn of `chat_id` and book it; False, without waiting, if it is too far off."""
+        now = self._monotonic()
+        at = now + self.wait(chat_id)
+        if at - now > self.longest_wait or at >= self.deadline:
+            return False
+        if at > now:
+            self._sleep(at - now)
+        self._next_any = at + 1 / self.per_second
+        self._next_in[chat_id] = at + self.per_chat_seconds
+        return True
+
+    def out_of_time(self) -> bool:
+        return self._monotonic() >= self.deadline
+
+    def capacity(self) -> int:
+        """How many sends the rest of the budget allows."""
+        return max(0, math.ceil((self.deadline - self._monotonic()) * self.per_second))
+
+    def sent(self) -> None:
+        self._refused_in_a_row = 0
+
+    def not_taken(self, chat_id: int, failure: TelegramUnavailableError) -> None:
+        """Telegram did not take a message to `chat_id`: honour its retry_after for that chat."""
+        now = self._monotonic()
+        hold = float(retry_delay(failure, 1))
+        self._next_in[chat_id] = max(self._next_in.get(chat_id, 0.0), now + hold)
+        self._refused_in_a_row += 1
+        if self._refused_in_a_row >= 3:
+            self._next_any = max(self._next_any, now + hold)
+
+
+class NoticeDelivery:
+    """Sends notices through the BotGateway and owes them in the outbox; the only place that decides which."""
+
+    def __init__(self, gateway: BotGateway, outbox: NoticeOutbox, clock: Clock) -> None:
+        self.gateway = gateway
+        self.outbox = outbox
+        self.clock = clock
+
+    # ------------------------------------------------------------ one notice, now (request paths)
+    def deliver(self, notice: Notice) -> Delivery:
+        """Send now; owe it if Telegram cannot take it now. The caller's action succeeded either way."""
+        try:
+            sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+        except TelegramUnavailableError as exc:
+            return self.undelivered(notice, exc)
+        return Delivery.SENT if sent else Delivery.REFUSED
+
+    def undelivered(self, notice: Notice, failure: MurmurError) -> Delivery:
+        """The rule for a notice Telegram did not take (`failure`, as the domain names it): owed when a retry
+        can help, else dropped. Storage failing here raises: the notice would be lost, so the caller fails."""
+        if not isinstance(failure, TelegramUnavailableError):
+            log.info("notice not delivered: %s", failure.code)
+            return Delivery.REFUSED
+        self._owe(notice, int(self.clock.now()) + retry_delay(failure, 1), attempts=1)
+        log.info("notice owed: %s", failure.code)
+        return Delivery.OWED
+
+    def _owe(self, notice: Notice, due_at: int, attempts: int) -> None:
+        now = int(self.clock.now())
+        self.outbox.keep(
+            notice.chat_id,
+            notice.text,
+            buttons_json(notice.buttons),
+            due_at=due_at,
+            attempts=attempts,
+            expires_at=now + KEEP_SECONDS,
+        )
+
+    # ------------------------------------------------------------ many notices, paced (the cron)
+    def deliver_paced(self, notices: Iterable[Notice], pacer: Pacer) -> Counter[Delivery]:
+        """Each notice now if the pacer allows, else owed for a later run; one failing never stops the rest."""
+        outcomes: Counter[Delivery] = Counter()
+        for notice in notices:
+            try:
+                outcomes[self._deliver_paced(notice, pacer)] += 1
+            except Exception as exc:  # this notice only: the others and the rest of the run go on
+                log.error("notice lost: %s", type(exc).__name__)
+                outcomes[Delivery.FAILED] += 1
+        return outcomes
+
+    def _deliver_paced(self, notice: Notice, pacer: Pacer) -> Delivery:
+        if not pacer.take_turn(notice.chat_id):
+            self._owe(notice, int(self.clock.now()) + math.ceil(pacer.wait(notice.chat_id)), attempts=0)
+            return Delivery.OWED
+        try:
+            sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+        except TelegramUnavailableError as exc:
+            pacer.not_taken(notice.chat_id, exc)
+            return self.undelivered(notice, exc)
+        pacer.sent()
+        return Delivery.SENT if sent else Delivery.REFUSED
+
+    def deliver_due(self, pacer: Pacer) -> Counter[Delivery]:
+        """What the outbox owes by now, the longest-owed first, as far as the pacer's budget goes."""
+        outcomes: Counter[Delivery] = Counter()
+        limit = pacer.capacity()
+        if not limit:
+            return outcomes
+        for owed in self.outbox.due(int(self.clock.now()), limit):
+            if pacer.out_of_time():
+                break
+            if not pacer.take_turn(owed.chat_id):
+                outcomes[Delivery.LATER] += 1
+                continue
+            try:
+                outcomes[self._deliver_owed(owed, pacer)] += 1
+            except Exception as exc:  # it stays in the outbox (a lease runs out); the others go on
+                log.error("owed notice not delivered: %s", type(exc).__name__)
+                outcomes[Delivery.FAILED] += 1
+        return outcomes
+
+    def _deliver_owed(self, owed: OwedNotice, pacer: Pacer) -> Delivery:
+        now = int(self.clock.now())
+        held = self.outbox.claim(owed, now + LEASE_SECONDS)
+        if held is None:
+            return Delivery.TAKEN
+        if held.expires_at <= now or held.attempts > MAX_ATTEMPTS:
+            self.outbox.settle(held, now)
+            return Delivery.DROPPED
+        try:
+            sent = self.gateway.send_message(held.chat_id, held.text, buttons_of(held.buttons))
+        except TelegramUnavailableError as exc:
+            pacer.not_taken(held.chat_id, exc)
+            self.outbox.postpone(held, int(self.clock.now()) + retry_delay(exc, held.attempts))
+            return Delivery.OWED
+        pacer.sent()
+        self.outbox.settle(held, int(self.clock.now()))
+        return Delivery.SENT if sent else Delivery.REFUSED

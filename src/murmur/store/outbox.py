@@ -1,0 +1,146 @@
+"""The outbox of owed notices, in the State table (`murmur.delivery` decides what goes in and when it leaves).
+
+One item per notice, `outbox#<random id>`: the chat, the text, the buttons (JSON), attempts, `ttl`. While it
+is pending it also carries `outbox_shard` and `due_at`, the keys of the sparse index `outbox-due`; the cron
+Queries that index for `due_at <= now`, so it reads what is due and nothing else. A run takes a notice with a
+conditional update (`due_at` still what the index showed), so two overlapping runs never both send it; once
+settled the item leaves the index and keeps no text, and TTL removes what is left."""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import secrets
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from murmur.errors import StorageUnavailableError
+from murmur.models import OwedNotice
+from murmur.store.dynamo import Item, error_code, get_n, get_s, n, s
+
+OUTBOX_INDEX = "outbox-due"
+# Index partitions that the writes of a flood (Telegram down, every request keeping a notice) spread over.
+# The cron Queries each one: four small Queries per run when nothing is owed.
+SHARDS = 4
+NAMES = {
+    "#shard": "outbox_shard",
+    "#due": "due_at",
+    "#chat": "chat_id",
+    "#text": "text",
+    "#buttons": "buttons",
+    "#attempts": "attempts",
+    "#ttl": "ttl",
+}
+
+
+def _names(*wanted: str) -> dict[str, str]:
+    return {name: NAMES[name] for name in wanted}
+
+
+def _owed(item: Item) -> OwedNotice:
+    return OwedNotice(
+        key=str(get_s(item, "pk")),
+        chat_id=get_n(item, "chat_id", 0) or 0,
+        due_at=get_n(item, "due_at", 0) or 0,
+        text=get_s(item, "text", "") or "",
+        buttons=get_s(item, "buttons", "") or "",
+        attempts=get_n(item, "attempts", 0) or 0,
+        expires_at=get_n(item, "ttl", 0) or 0,
+    )
+
+
+class OutboxRepository:
+    """Implements `murmur.delivery.NoticeOutbox`. Storage failures surface as StorageUnavailableError."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def _call(self, method: str, **request: Any) -> Any:
+        try:
+            return getattr(self.client, method)(TableName=self.table, **request)
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise
+            raise StorageUnavailableError(f"outbox {method}: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError("storage unreachable") from exc
+
+    def keep(self, chat_id: int, text: str, buttons: str, *, due_at: int, attempts: int, expires_at: int) -> None:
+        item: Item = {
+            "pk": s(f"outbox#{secrets.token_urlsafe(12)}"),
+            "outbox_shard": s(str(chat_id % SHARDS)),
+            "due_at": n(due_at),
+            "chat_id": n(chat_id),
+            "text": s(text),
+            "attempts": n(attempts),
+            "ttl": n(expires_at),
+        }
+        if buttons:
+            item["buttons"] = s(buttons)
+        self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def due(self, now: int, limit: int) -> list[OwedNotice]:
+        """Up to `limit` notices due by `now`, the longest-owed first (key, chat and due time only)."""
+        shards: list[list[OwedNotice]] = []
+        for shard in range(SHARDS):
+            found: list[OwedNotice] = []
+            request: dict[str, Any] = {
+                "IndexName": OUTBOX_INDEX,
+                "KeyConditionExpression": "#shard = :shard AND #due <= :now",
+                "ExpressionAttributeNames": _names("#shard", "#due"),
+                "ExpressionAttributeValues": {":shard": s(str(shard)), ":now": n(now)},
+            }
+            while len(found) < limit:
+                page = self._call("query", Limit=limit - len(found), **request)
+                found += [_owed(item) for item in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            shards.append(found)
+        return list(heapq.merge(*shards, key=lambda owed: owed.due_at))[:limit]
+
+    def claim(self, owed: OwedNotice, lease_until: int) -> OwedNotice | None:
+        """Take a due notice for one run until `lease_until`, counting the attempt; None when another run
+        took it first (or it was settled meanwhile): the index showed `owed.due_at`, the item no longer has it."""
+        try:
+            answer = self._call(
+                "update_item",
+                Key={"pk": s(owed.key)},
+                UpdateExpression="SET #due = :lease ADD #attempts :one",
+                ConditionExpression="#due = :seen",
+                ExpressionAttributeNames=_names("#due", "#attempts"),
+                ExpressionAttributeValues={":lease": n(lease_until), ":one": n(1), ":seen": n(owed.due_at)},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError:
+            return None
+        return _owed(answer["Attributes"])
+
+    def postpone(self, owed: OwedNotice, due_at: int) -> None:
+        """Give a claimed notice back, due again at `due_at`."""
+        self._if_still_held(
+            owed,
+            UpdateExpression="SET #due = :next",
+            ExpressionAttributeNames=_names("#due"),
+            ExpressionAttributeValues={":next": n(due_at)},
+        )
+
+    def settle(self, owed: OwedNotice, now: int) -> None:
+        """Done with a claimed notice (delivered, refused or given up): out of the index, its text erased, and
+        the remaining husk (key and attempts) expired now for TTL to delete."""
+        self._if_still_held(
+            owed,
+            UpdateExpression="REMOVE #shard, #due, #chat, #text, #buttons SET #ttl = :now",
+            ExpressionAttributeNames=_names("#shard", "#due", "#chat", "#text", "#buttons", "#ttl"),
+            ExpressionAttributeValues={":now": n(now)},
+        )
+
+    def _if_still_held(self, owed: OwedNotice, **update: Any) -> None:
+        """An update on condition that this run's lease (`owed.due_at` as claimed) still holds; if it ran out
+        and another run took the notice, that run decides."""
+        update["ExpressionAttributeNames"] = {**update["ExpressionAttributeNames"], "#due": "due_at"}
+        update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], ":held": n(owed.due_at)}
+        with contextlib.suppress(ClientError):  # only a failed condition is left as a ClientError
+            self._call("update_item", Key={"pk": s(owed.key)}, ConditionExpression="#due = :held", **update)
