@@ -3,12 +3,13 @@
 A cold start here is the wall time from spawning `python` to the process having served its first
 request (it then exits without teardown), against the floor `python -c "import boto3;
 boto3.client('dynamodb')"` spawned the same way, interleaved round by round so that machine noise hits
-both. Inside, the child reports the module import and the first request separately."""
+both. Inside, the child reports the module import and the first request separately. Each child runs with
+the environment the local stack gives that function's containers (its own credentials against the strict
+AWS endpoint, its secrets read from SSM), as a Lambda container starts with the template's."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -91,12 +92,15 @@ def _http_event(stack: LocalStack, method: str, path: str, headers: dict[str, st
     return stack.emulator.build_event(route, params, method, path, headers, body)
 
 
-def events_for(kind: str, stack: LocalStack, world: World, code: str, count: int) -> list[dict[str, Any]]:
-    """`count` first-request events of one function, each from a new user (rate limits, de-duplication)."""
+def events_for(kind: str, stack: LocalStack, world: World, count: int) -> list[dict[str, Any]]:
+    """`count` first-request events of one function, each from a new user (rate limits, de-duplication); a
+    send goes to a recipient of its own, so that Telegram's flood control (about one message a second to a
+    chat) takes every notification and no request measures the path where the notice is owed instead."""
     events = []
     for _ in range(count):
         uid = world.next_id()
         if kind == "miniapp_api":
+            code = world.register(world.next_id(), "ColdOwner")
             body = json.dumps({"text": "You make every day brighter"}).encode()
             headers = {
                 "Host": "127.0.0.1",
@@ -176,15 +180,23 @@ def parse_importtime(stderr: str, top: int = 10) -> dict[str, Any]:
     return out
 
 
+def child_environment(stack: LocalStack, logical_id: str, runtime: Path) -> dict[str, str]:
+    """A function's environment as the stack gives its containers (the template's variables, its own IAM
+    credentials, the strict AWS endpoint; secrets read from SSM as on AWS), the bench's probe hook left out
+    (the cold child is no `sandbox.lambda_worker`), and the layer's packages on the path."""
+    env = {k: v for k, v in stack.functions[logical_id].container.environment.items() if not k.startswith("BENCH_")}
+    env.pop("SANDBOX_INVOCATION_HOOK", None)
+    env["PYTHONPATH"] = str(runtime)
+    return env
+
+
 def run_cold_start(stack: LocalStack, world: World, runs: int, warm_requests: int) -> dict[str, Any]:
     """Median of `runs` cold starts per function and of the floor (after one discarded warm-up round)."""
-    env = dict(os.environ)
     runtime = runtime_packages()
     functions_dir = stage_code(runtime)
-    env["PYTHONPATH"] = str(runtime)
     configs = {c.code_dir_name: c for c in function_configs().values() if c.code_dir_name in KIND_BY_DIR}
-    owner = world.next_id()
-    code = world.register(owner, "ColdOwner")
+    envs = {kind: child_environment(stack, config.logical_id, runtime) for kind, config in configs.items()}
+    envs["floor"] = envs["miniapp_api"]  # the floor runs with the same environment as a function
     walls: dict[str, list[float]] = defaultdict(list)
     children: dict[str, list[dict[str, Any]]] = defaultdict(list)
     kinds = ["floor", *configs]
@@ -192,7 +204,7 @@ def run_cold_start(stack: LocalStack, world: World, runs: int, warm_requests: in
 
         def child_argv(kind: str, count: int, *flags: str) -> list[str]:
             path = Path(tmp) / f"{kind}-{world.next_id()}.json"
-            path.write_text(json.dumps(events_for(kind, stack, world, code, count)))
+            path.write_text(json.dumps(events_for(kind, stack, world, count)))
             config = configs[kind]
             return [
                 *runtime_python(), *flags, "-P", str(CHILD), str(functions_dir / kind), str(path),
@@ -203,14 +215,16 @@ def run_cold_start(stack: LocalStack, world: World, runs: int, warm_requests: in
             order = kinds[round_no % len(kinds) :] + kinds[: round_no % len(kinds)]
             for kind in order:
                 argv = [*runtime_python(), "-c", FLOOR_CODE] if kind == "floor" else child_argv(kind, 1)
-                wall, stdout, _ = _spawn(argv, env)
+                wall, stdout, _ = _spawn(argv, envs[kind])
                 if round_no == 0:
                     continue  # the first round warms the page cache and writes .pyc files
                 walls[kind].append(wall)
                 if kind != "floor":
                     children[kind].append(_result(stdout))
-        imports = {kind: parse_importtime(_spawn(child_argv(kind, 1, "-X", "importtime"), env)[2]) for kind in configs}
-        memory = {kind: _result(_spawn(child_argv(kind, 1 + warm_requests), env)[1]) for kind in configs}
+        imports = {
+            kind: parse_importtime(_spawn(child_argv(kind, 1, "-X", "importtime"), envs[kind])[2]) for kind in configs
+        }
+        memory = {kind: _result(_spawn(child_argv(kind, 1 + warm_requests), envs[kind])[1]) for kind in configs}
 
     floor = statistics.median(walls["floor"])
     functions: dict[str, Any] = {}

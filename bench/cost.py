@@ -111,7 +111,7 @@ def cost_model(warm: dict[str, Any], cold: dict[str, Any] | None) -> dict[str, A
         "region": prices.REGION,
         "assumptions": {
             "message_life": list(MESSAGE_LIFE),
-            "duration": "measured warm handler p50 here (moto on loopback), billed per started ms",
+            "duration": "measured warm handler p50 here (strict endpoint and moto on loopback), billed per started ms",
             "cold_start_share": COLD_START_SHARE,
             "log_bytes_per_invocation": LOG_BYTES_PER_INVOCATION,
             "stars_per_message": STARS_PER_MESSAGE,

@@ -10,14 +10,12 @@ from __future__ import annotations
 import calendar
 import re
 import statistics
-import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from bench.probe import PROBE
+from bench.probe import Invocation
 from bench.stats import summary_ms
-from bench.warm import HandlerTimer
+from bench.warm import measure
 from bench.world import BenchError, World
 from murmur.models import PlanKind, User
 from murmur.plans import REMIND_BEFORE
@@ -75,25 +73,6 @@ def _batch_delete(client: Any, table: str, keys: list[dict[str, Any]]) -> None:
                 break
 
 
-def _python_calls(prepare: Callable[[], None], tick: Callable[[], Any]) -> int:
-    """Function calls (Python and C) made in this thread by one more tick: the handler's own work as a
-    count, which no noise on the machine changes (the handler runs in this thread; servers run in others)."""
-    prepare()
-    calls = 0
-
-    def count(frame: Any, event: str, arg: Any) -> None:
-        nonlocal calls
-        if event in ("call", "c_call"):
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        tick()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 def run_cron_scaling(
     stack: LocalStack,
     world: World,
@@ -103,10 +82,10 @@ def run_cron_scaling(
     runs: int,
 ) -> dict[str, Any]:
     """Each scale is visited on the way up and again on the way down (the largest once, with twice the runs):
-    `runs` measured ticks per visit, and one more with its function calls counted (`python_calls`), the
-    handler's work as a number no noise on the machine changes."""
-    PROBE.install()
-    timer = HandlerTimer(stack)
+    `runs` measured ticks per visit, and one more with its function calls counted (`python_calls`, by the
+    probe in the cron's container: sys.setprofile in the handler's thread), the handler's work as a number
+    no noise on the machine changes. Own time takes out the DynamoDB and Bot API waits and the pacing
+    sleeps (the cron holds its notices to Telegram's limits: 25 a second)."""
     table = stack.tables["USERS_TABLE"]
     client = stack.dynamodb_client()
     users = UsersRepository(client, table)
@@ -120,22 +99,33 @@ def run_cron_scaling(
         def later(i: int) -> int:
             return now + 2 * 86400 + (i * 7919) % (5 * 86400)
 
+        def tick(count_calls: bool = False) -> tuple[Invocation, dict[str, Any]]:
+            """One measured tick with the same passes due again."""
+            _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids])
+            found, _ = users.due(EXPIRY_INDEX, time.strftime("%Y-%m-%d", time.gmtime(due_at)), now, 1000, None)
+            if sorted(found) != sorted(due_ids):
+                raise BenchError(f"seeding made {len(found)} passes due, wanted {due}")
+            reports: list[dict[str, Any]] = []
+            for uid in due_ids:  # each tick notifies the same users: keep them inside Telegram's per-chat limit
+                world.chats.before(uid)
+            invocation, _ = measure(world, lambda: reports.append(world.cron()), count_calls=count_calls)
+            for uid in due_ids:
+                world.chats.after(uid)
+            report = reports[0]
+            if report.get("expired") != due:
+                raise BenchError(f"the cron expired {report.get('expired')} passes, wanted {due}: {report}")
+            if report.get("notices_sent") != due or report.get("outbox_sent"):
+                # A notice owed (flood control) or one from the outbox would change the work measured.
+                raise BenchError(f"the cron sent {report.get('notices_sent')} renewal notices, wanted {due}: {report}")
+            return invocation, report
+
         def ticks(count: int) -> tuple[list[tuple[float, Any, dict[str, Any]]], list[float]]:
             """`count` measured ticks, each with the same 20 passes due again."""
             samples, cpu = [], []
             for _ in range(count):
-                _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids])
-                found, _ = users.due(EXPIRY_INDEX, time.strftime("%Y-%m-%d", time.gmtime(due_at)), now, 1000, None)
-                if sorted(found) != sorted(due_ids):
-                    raise BenchError(f"seeding made {len(found)} passes due, wanted {due}")
-                timer.last.clear()
-                timer.cpu.clear()
-                with PROBE.window() as tally:
-                    report = world.cron()
-                if report.get("expired") != due:
-                    raise BenchError(f"the cron expired {report.get('expired')} passes, wanted {due}: {report}")
-                samples.append((timer.last[0], tally, report))
-                cpu.append(timer.cpu[0])
+                invocation, report = tick()
+                samples.append((invocation.handler_s, invocation.tally, report))
+                cpu.append(invocation.cpu_s)
             return samples, cpu
 
         world.cron()  # a first run reads the look-back days and moves the cursors to today
@@ -159,10 +149,10 @@ def run_cron_scaling(
             got[0].extend(samples)
             got[1].extend(cpu)
             if scale not in python_calls:
-                python_calls[scale] = _python_calls(
-                    lambda: _batch_put(client, table, [plus_item(users, uid, due_at, now, False) for uid in due_ids]),
-                    world.cron,
-                )
+                counted = tick(count_calls=True)[0].python_calls
+                if counted is None:
+                    raise BenchError("the probe did not count the tick's function calls")
+                python_calls[scale] = counted
         levels: list[dict[str, Any]] = []
         for scale in scales:
             samples, cpu = measured[scale]
@@ -183,6 +173,8 @@ def run_cron_scaling(
                     "longest_query_ms": round(max(t.longest_query_s for _, t, _ in samples) * 1000, 1),
                     "python_calls": python_calls[scale],
                     "dynamodb_wait": summary_ms([t.dynamo_wait_s for _, t, _ in samples]),
+                    "bot_api_wait": summary_ms([t.bot_wait_s for _, t, _ in samples]),
+                    "pacing_wait": summary_ms([t.sleep_s for _, t, _ in samples]),
                     "report": {k: v for k, v in samples[-1][2].items() if isinstance(v, int | bool)},
                 }
             )

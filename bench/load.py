@@ -1,26 +1,42 @@
-"""Load: a bounded burst of concurrent senders to one recipient, over real HTTP to `sandbox.dev`'s server
-(its request handler and DevSite routing, on an ephemeral loopback port), then count what was stored.
+"""Load: many senders to one recipient (the viral case), over real HTTP to `sandbox.dev`'s server (its request
+handler and DevSite routing, on an ephemeral loopback port), then count what was stored and notified.
 
-Every sender is a distinct user with valid initData, so the per-sender limit is never the cause of a
-refusal; the per-recipient limit (200 an hour, Settings' default) is exactly the burst size, so nothing
-is raised. The emulated Lambda container runs one invocation at a time, like one warm container: the
-latency percentiles therefore include queueing, which AWS would spread over concurrent containers."""
+`senders` distinct users (valid initData, so the per-sender limit never refuses one; the per-recipient limit,
+200 an hour by default, is at least the burst) each send one message. They go `concurrency` at a time: each
+client sends the next message as soon as its previous one is answered (a closed loop). The Mini App API runs
+as Lambda runs it, in up to `concurrency` containers (processes) at once (the bench caps every function's
+concurrency there; the template reserves 50), started and warmed before the burst, so what is measured is
+concurrent warm invocations: DynamoDB's transaction conflicts on the recipient's items (the strict endpoint
+enforces them), per-request latency with no queueing for a container, and the throughput of this machine.
+
+Telegram's flood control is on, as Telegram's (the fake Bot API's `FloodLimits`: about one message a second
+to a chat, with a short burst): the recipient is notified of the first messages at once, and the notices
+that Telegram refuses (429) are owed to the outbox, which the cron delivers later, paced to the same limit.
+After the burst the bench runs one cron tick and counts what it delivered; what is still owed then is counted
+and removed, so that the later steps measure a cron with an empty outbox."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import queue
+import statistics
 import threading
 import time
 from collections import Counter
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from bench.probe import Invocation, clear_reports, reports_since_clear
 from bench.stats import summary_ms
-from bench.world import World, person
+from bench.world import BenchError, World, person
 from sandbox.dev import DevSite, _Handler
 from sandbox.local_stack import LocalStack
 from sandbox.simulator_api import SimulatorApi
+
+API = "MiniAppApiFunction"
+OUTBOX_INDEX = "outbox-due"
+OUTBOX_SHARDS = 4  # murmur.store.outbox.SHARDS
 
 
 def _count_stored(stack: LocalStack, recipient: int) -> int:
@@ -46,18 +62,79 @@ def _count_stored(stack: LocalStack, recipient: int) -> int:
         client.close()
 
 
-def run_load(stack: LocalStack, world: World, senders: int) -> dict[str, Any]:
+def owed_keys(stack: LocalStack, chat_id: int) -> list[dict[str, Any]]:
+    """The keys of the notices the outbox still owes `chat_id` (pending ones carry the index's keys)."""
+    client = stack.dynamodb_client()
+    try:
+        keys: list[dict[str, Any]] = []
+        start = None
+        for _ in range(1000):  # bounded paging
+            kwargs: dict[str, Any] = {
+                "TableName": stack.tables["STATE_TABLE"],
+                "IndexName": OUTBOX_INDEX,
+                "KeyConditionExpression": "outbox_shard = :s",
+                "FilterExpression": "chat_id = :c",
+                "ExpressionAttributeValues": {":s": {"S": str(chat_id % OUTBOX_SHARDS)}, ":c": {"N": str(chat_id)}},
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = client.query(**kwargs)
+            keys += [{"pk": item["pk"]} for item in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return keys
+    finally:
+        client.close()
+
+
+def _remove(stack: LocalStack, keys: list[dict[str, Any]]) -> None:
+    client = stack.dynamodb_client()
+    try:
+        for key in keys:
+            client.delete_item(TableName=stack.tables["STATE_TABLE"], Key=key)
+    finally:
+        client.close()
+
+
+def _warm_containers(stack: LocalStack, world: World, concurrency: int) -> None:
+    """`concurrency` sends at once, each to a recipient of its own (no flood), so that as many API containers
+    are started and warm before the burst (a burst on AWS also meets warm containers after its first second)."""
+    codes = [world.register(world.next_id(), "Warm") for _ in range(concurrency)]
+    barrier = threading.Barrier(concurrency)
+    failures: list[str] = []
+
+    def one(code: str) -> None:
+        barrier.wait(timeout=60)
+        try:
+            world.send(code, world.next_id())
+        except BenchError as exc:
+            failures.append(str(exc))
+
+    threads = [threading.Thread(target=one, args=(code,), daemon=True) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if failures:
+        raise BenchError(f"warming the API's containers failed: {failures}")
+
+
+def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) -> dict[str, Any]:
+    api = stack.functions[API].container
+    concurrency = max(1, min(concurrency, api.max_concurrency))
+    _warm_containers(stack, world, concurrency)
     recipient = world.next_id()
     code = world.register(recipient, "Popular")
     path = f"/api/links/{code}/messages"
-    requests = []
+    pending: queue.Queue[tuple[bytes, dict[str, str]]] = queue.Queue()
     for i in range(senders):
         body = json.dumps({"text": f"burst message number {i}, stay awesome"}).encode()
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"tma {stack.init_data(person(world.next_id()))}",
         }
-        requests.append((body, headers))
+        pending.put((body, headers))
 
     handler = type("BenchDevHandler", (_Handler,), {"site": DevSite(stack.emulator, SimulatorApi(stack))})
     server_class = type("BenchServer", (ThreadingHTTPServer,), {"request_queue_size": 1024, "daemon_threads": True})
@@ -66,55 +143,115 @@ def run_load(stack: LocalStack, world: World, senders: int) -> dict[str, Any]:
     serving = threading.Thread(target=server.serve_forever, name="bench-load-server", daemon=True)
     serving.start()
 
-    barrier = threading.Barrier(senders + 1)
+    barrier = threading.Barrier(concurrency + 1)
     results: list[tuple[int, float]] = []
     lock = threading.Lock()
 
-    def sender(body: bytes, headers: dict[str, str]) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    def client() -> None:
         barrier.wait(timeout=60)
-        started = time.perf_counter()
-        try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-        except OSError:
-            status = 0  # connection failed: counted apart from HTTP statuses
-        finally:
-            connection.close()
-        with lock:
-            results.append((status, time.perf_counter() - started))
+        while True:
+            try:
+                body, headers = pending.get_nowait()
+            except queue.Empty:
+                return
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            started = time.perf_counter()
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                status = 0  # connection failed: counted apart from HTTP statuses
+            finally:
+                connection.close()
+            with lock:
+                results.append((status, time.perf_counter() - started))
 
-    threads = [threading.Thread(target=sender, args=r, daemon=True) for r in requests]
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     stack.bot_api.clear()
+    clear_reports(stack)
+    cold_before, throttles_before = api.cold_starts, api.throttles
+    denials_before = len(stack.aws.denials)
     try:
         for thread in threads:
             thread.start()
         barrier.wait(timeout=60)
         burst_started = time.perf_counter()
         for thread in threads:
-            thread.join(timeout=300)
+            thread.join(timeout=600)
         wall = time.perf_counter() - burst_started
     finally:
         server.shutdown()
         server.server_close()
+    invocations = [Invocation.from_report(name, r) for name, r in reports_since_clear(stack) if name == API]
     statuses = Counter(status for status, _ in results)
+    created = statuses.get(201, 0)
     stored = _count_stored(stack, recipient)
     notified = len([c for c in stack.bot_api.calls("sendMessage", chat_id=recipient) if c.ok])
-    return {
+    flood_refusals = len(stack.bot_api.throttled(chat_id=recipient))
+    owed = len(owed_keys(stack, recipient))
+    out: dict[str, Any] = {
         "senders": senders,
+        "concurrency": concurrency,
+        "api_containers": api.containers,
+        "cold_starts_during_burst": api.cold_starts - cold_before,
+        "throttled_by_concurrency": api.throttles - throttles_before,
+        "iam_denials": len(stack.aws.denials) - denials_before,
         "responses": len(results),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "created_201": statuses.get(201, 0),
+        "created_201": created,
         "errors_5xx": sum(v for k, v in statuses.items() if k >= 500),
         "connection_failures": statuses.get(0, 0),
         "stored_messages": stored,
-        "lost": statuses.get(201, 0) - stored,
-        "notifications_sent": notified,
+        "lost": created - stored,
+        "flood_control": _limits(stack),
+        "notifications_sent": notified,  # at once, in the send's own invocation
+        "flood_refusals": flood_refusals,  # 429s Telegram (the fake) answered the API
+        "notices_owed": owed,  # kept in the outbox for the cron
+        "notices_unaccounted": created - notified - owed,
         "latency": summary_ms([t for _, t in results]),
+        "handler_in_container": summary_ms([i.handler_s for i in invocations]) if invocations else None,
+        "dynamodb_calls_per_send_p50": (
+            statistics.median(i.tally.dynamo_calls for i in invocations) if invocations else None
+        ),
+        "dynamodb_retries": sum(i.tally.dynamo_http - i.tally.dynamo_calls for i in invocations),
         "wall_s": round(wall, 2),
         "throughput_per_s": round(len(results) / wall, 1) if wall else None,
         "rate_limit_raised": False,
-        "note": "one emulated container serialises invocations; latency includes queueing",
+    }
+    out["outbox"] = _deliver_owed(stack, world, recipient, owed)
+    out["note"] = (
+        f"{concurrency} clients at once, each sending its next message when the last is answered, onto up to "
+        f"{concurrency} warm API containers (processes); Telegram's flood control on, so the recipient was "
+        f"notified of {notified} messages at once and {owed} notices were owed to the outbox"
+    )
+    return out
+
+
+def _limits(stack: LocalStack) -> dict[str, Any] | None:
+    limits = stack.bot_api.flood_limits
+    return None if limits is None else dict(limits.__dict__)
+
+
+def _deliver_owed(stack: LocalStack, world: World, recipient: int, owed: int) -> dict[str, Any]:
+    """One cron tick after the burst (its notices are due after Telegram's retry_after); then what is still
+    owed is removed by the bench, so the later steps start with an empty outbox."""
+    if not owed:
+        return {"owed_before_tick": 0, "tick_sent": 0, "tick_s": 0.0, "owed_after_tick": 0, "removed_by_bench": 0}
+    time.sleep(2.0)  # the fake's retry_after is at most a second or two
+    stack.bot_api.clear()
+    started = time.perf_counter()
+    summary = world.cron()
+    tick_s = time.perf_counter() - started
+    sent = len([c for c in stack.bot_api.calls("sendMessage", chat_id=recipient) if c.ok])
+    left = owed_keys(stack, recipient)
+    _remove(stack, left)
+    return {
+        "owed_before_tick": owed,
+        "tick_sent": sent,
+        "tick_outcomes": {k: v for k, v in summary.items() if k.startswith("outbox_") and v},
+        "tick_s": round(tick_s, 2),
+        "owed_after_tick": len(left),
+        "removed_by_bench": len(left),
     }

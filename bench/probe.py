@@ -318,12 +318,12 @@ class Probe:
                 if tally is not None:
                     tally.sleep_s += time.perf_counter() - started
 
-        urllib3.PoolManager.request = _pool_request  # type: ignore[method-assign]
+        urllib3.PoolManager.request = _pool_request  # type: ignore[method-assign,assignment]
         botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
         botocore.endpoint.Endpoint._send = _send  # type: ignore[method-assign]
         httpx.AsyncHTTPTransport.handle_async_request = _handle_async  # type: ignore[method-assign,assignment]
         httpx.HTTPTransport.handle_request = _handle_sync  # type: ignore[method-assign,assignment]
-        time.sleep = _sleep
+        time.sleep = _sleep  # type: ignore[assignment]
         asyncio.sleep = _async_sleep  # type: ignore[assignment]
         _rebind_defaults(sleep, _sleep)
 

@@ -57,6 +57,14 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
             load["lost"] == 0 and load["errors_5xx"] == 0 and load["stored_messages"] == load["senders"],
         )
     )
+    out.append(
+        (
+            f"burst of {load['senders']}: every notice sent or owed, none lost",
+            f"sent at once {load['notifications_sent']}, owed {load['notices_owed']}, "
+            f"unaccounted {load['notices_unaccounted']}",
+            load["notices_unaccounted"] == 0,
+        )
+    )
     for kind, f in cold.items():
         m = f["memory"]
         out.append(
@@ -94,9 +102,12 @@ def render(r: dict[str, Any]) -> str:
         f"({m['cpus']} CPUs, {m['cpu']}, Python {m['python']}, {m['platform']})"
         + (" — **smoke mode, figures meaningless**" if r.get("smoke") else "")
         + ".",
-        "Local figures on loopback: moto's DynamoDB server in a process of its own (as DynamoDB is not in the "
-        "Lambda's process; sharing the interpreter lock would book moto's work as the handler's), the fake Bot "
-        "API in the bench's process. "
+        "Local figures on loopback, on the local stack as strict as the tests run it: each function in "
+        "containers of its own (`python -m sandbox.lambda_worker` processes, the template's environment, its "
+        "own IAM credentials), its DynamoDB and SSM calls through the IAM-enforcing `sandbox.strict_aws` "
+        "endpoint in front of moto's DynamoDB server (a process of its own), the fake Bot API (with Telegram's "
+        "flood control) in the bench's process. Every per-invocation figure is taken inside the container by "
+        "the bench's invocation hook (`bench.probe`) and comes back in the invocation's REPORT. "
         "Every figure is in `results.json`.",
         "",
         "![Cold start by phase beside the boto3 floor, and where a warm request's time goes](chart.png)",
@@ -158,10 +169,14 @@ def render(r: dict[str, Any]) -> str:
         "",
         "## Warm latency per operation (ms)",
         "",
-        "`handler` is the invocation's wall time; `own` takes out the DynamoDB and Bot API HTTP waits "
-        "(botocore's own serialising, signing and parsing stays in `own`, shown apart as `botocore`; "
-        "`own without SDK` is `own` minus that). `CPU` is the CPU time of the invoking thread, which also "
-        "counts the HTTP clients' work inside the waits.",
+        "`handler` is the handler's wall time, taken in its container right around it (the REPORT's duration "
+        "also counts the probe's own work: `lambda_report` in results.json); `own` takes out the DynamoDB and "
+        "Bot API HTTP waits (botocore's own serialising, signing and parsing stays in `own`, shown apart as "
+        "`botocore`; `own without SDK` is `own` minus that). `CPU` is the container's CPU time during the "
+        "handler (the process, every thread), which also counts the HTTP clients' work inside the waits. "
+        "DynamoDB waits include the strict endpoint's hop and its transaction hold "
+        f"({r.get('stack', {}).get('transaction_seconds', '?')} s per TransactWriteItems, which makes "
+        "conflicts observable).",
         "",
         _row(
             "operation",
@@ -244,9 +259,10 @@ def render(r: dict[str, Any]) -> str:
             "own p50 ms",
             "own min ms",
             "longest Query ms",
+            "pacing wait p50 ms",
             "handler p50 ms",
         ),
-        _row(*["---"] * 10),
+        _row(*["---"] * 11),
     ]
     for lvl in cr["levels"]:
         lines.append(
@@ -260,6 +276,7 @@ def render(r: dict[str, Any]) -> str:
                 lvl["own"]["p50_ms"],
                 lvl["own"]["min_ms"],
                 lvl["longest_query_ms"],
+                lvl["pacing_wait"]["p50_ms"],
                 lvl["handler"]["p50_ms"],
             )
         )
@@ -269,13 +286,18 @@ def render(r: dict[str, Any]) -> str:
         "makes per tick (counted, so no noise changes them), and its own time. Each smaller scale is measured "
         "on the way up and again on the way down (1x, 10x, 100x, 10x, 1x), so a drift of the machine's speed "
         "during the run cancels out. The wall time grows only because moto answers an index Query by scanning "
-        "the whole table in Python; DynamoDB reads only the due day's index partition.",
+        "the whole table in Python; DynamoDB reads only the due day's index partition. The function calls are "
+        "counted in the cron's container (sys.setprofile around the handler). The handler's wall time is "
+        "mostly the pacing of its renewal notices to Telegram's limits (25 a second in all): a wait, taken "
+        "out of own time with the DynamoDB and Bot API waits.",
     ]
 
     ld = r["load"]
+    box = ld["outbox"]
+    flood = ld["flood_control"]
     lines += [
         "",
-        f"## Load: {ld['senders']} concurrent senders to one recipient over HTTP",
+        f"## Load: {ld['senders']} senders to one recipient over HTTP, {ld['concurrency']} at a time",
         "",
         _row(
             "responses",
@@ -283,10 +305,10 @@ def render(r: dict[str, Any]) -> str:
             "stored",
             "lost",
             "5xx",
-            "notifications",
             "p50 ms",
             "p90 ms",
             "p99 ms",
+            "handler p50 ms",
             "wall s",
             "req/s",
         ),
@@ -297,21 +319,78 @@ def render(r: dict[str, Any]) -> str:
             ld["stored_messages"],
             ld["lost"],
             ld["errors_5xx"],
-            ld["notifications_sent"],
             ld["latency"]["p50_ms"],
             ld["latency"]["p90_ms"],
             ld["latency"]["p99_ms"],
+            (ld["handler_in_container"] or {}).get("p50_ms"),
             ld["wall_s"],
             ld["throughput_per_s"],
         ),
         "",
-        f"Rate limit raised: {'yes' if ld['rate_limit_raised'] else 'no'} "
-        f"(200 per recipient per hour is the default). {ld['note']}.",
+        f"{ld['note']}. API containers at the end: {ld['api_containers']}; cold starts during the burst: "
+        f"{ld['cold_starts_during_burst']}; throttled for concurrency: {ld['throttled_by_concurrency']}; "
+        f"DynamoDB retries: {ld['dynamodb_retries']}; IAM denials: {ld['iam_denials']}. "
+        f"Rate limit raised: {'yes' if ld['rate_limit_raised'] else 'no'} (200 per recipient per hour is the "
+        "default).",
+        "",
+        "The recipient's notifications, with Telegram's flood control "
+        + (
+            f"on as Telegram's (a burst of {flood['per_chat_burst']}, then {flood['per_chat_per_second']} a "
+            f"second to one chat; {flood['global_per_second']} a second in all)"
+            if flood
+            else "**off**"
+        )
+        + ":",
+        "",
+        _row(
+            "sent at once",
+            "refused (429)",
+            "owed to the outbox",
+            "unaccounted",
+            "next cron tick sent",
+            "tick s",
+            "still owed after it",
+        ),
+        _row(*["---"] * 7),
+        _row(
+            ld["notifications_sent"],
+            ld["flood_refusals"],
+            ld["notices_owed"],
+            ld["notices_unaccounted"],
+            box["tick_sent"],
+            box["tick_s"],
+            box["owed_after_tick"],
+        ),
+        "",
+        "A cron tick delivers owed notices at one a second per chat, for at most 30 s of its run (ADR 0005), so "
+        "a viral owner's notices arrive over several ticks, one message each (nothing coalesces them yet). "
+        f"The bench removed the {box['removed_by_bench']} notices still owed after that tick, so that the "
+        "steps after this one measure a cron with an empty outbox.",
     ]
+
+    st = r.get("stack") or {}
+    if st:
+        lines += [
+            "",
+            "## How the stack ran",
+            "",
+            f"- At most {st['max_containers']} containers per function (the template reserves more; this machine "
+            "has few cores).",
+            f"- Transactions held {st['transaction_seconds']} s by the strict endpoint (conflicts observable).",
+            f"- Telegram's flood control: {st['flood_control'] or 'off'}.",
+            f"- Powertools log level in the functions: {st['function_log_level']} (production: INFO).",
+            "- TCP_NODELAY turned on by the bench in `sandbox.strict_aws`'s request handler (otherwise each AWS "
+            "call stalls ~40 ms on Nagle's algorithm and the client's delayed ACK; see `bench/world.py`): "
+            + ("**yes, the sandbox still needs the fix**" if st["strict_aws_nagle_workaround"] else "not needed")
+            + ".",
+        ]
 
     lines += [
         "",
         "## Memory (peak RSS of a fresh process after its warm requests)",
+        "",
+        "From the cold-start children (VmHWM). Not from the stack's REPORTs: their `max_memory_mb` is the "
+        "worker's `ru_maxrss`, which on Linux carries the peak of the process that spawned it (the bench's).",
         "",
         _row("function", "MemorySize MB", "peak RSS after first request MB", "after warm requests MB", "warm requests"),
         _row(*["---"] * 5),

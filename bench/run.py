@@ -43,10 +43,11 @@ class Counts:
     cron_scales: tuple[int, ...]
     cron_runs: int
     load_senders: int
+    load_concurrency: int
 
 
-FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 7, 200)
-SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 5)
+FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 7, 200, 4)
+SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 5, 2)
 
 
 def _machine() -> dict[str, Any]:
@@ -75,12 +76,13 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
         "machine": _machine(),
         "counts": counts.__dict__ | {"cron_scales": list(counts.cron_scales)},
     }
-    with quiet_stack() as stack:
-        world = World(stack)
+    with quiet_stack(max_containers=counts.load_concurrency) as bench:
+        stack = bench.stack
+        world = World(stack, bench.probe)
         steps = (
             ("cold_start", lambda: run_cold_start(stack, world, counts.cold_runs, counts.memory_warm_requests)),
             ("warm", lambda: summarise(run_warm(stack, world, counts.warm_samples, counts.capacity_samples))),
-            ("load", lambda: run_load(stack, world, counts.load_senders)),
+            ("load", lambda: run_load(stack, world, counts.load_senders, counts.load_concurrency)),
             # Last: moto deep-copies every table on each transaction, so 10,000 seeded users slow all later
             # writes down; nothing measured after this step.
             ("cron_scaling", lambda: run_cron_scaling(
@@ -94,6 +96,13 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
             timings[name] = round(time.perf_counter() - t, 1)
     results["round_trips"] = compare(results["warm"])
     results["cost"] = cost_model(results["warm"], results["cold_start"])
+    results["stack"] = {
+        "max_containers": counts.load_concurrency,
+        "strict_aws_nagle_workaround": bench.nagle_workaround,
+        "transaction_seconds": stack.transaction_seconds,
+        "flood_control": results["load"]["flood_control"],
+        "function_log_level": "WARNING",
+    }
     results["bench_seconds"] = timings | {"total": round(time.perf_counter() - started, 1)}
     return results
 

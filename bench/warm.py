@@ -51,18 +51,20 @@ class OperationRun:
     capacity: list[Tally] = field(default_factory=list)
 
 
-def measure(world: World, action: Callable[[], Any], *, capacity: bool = False) -> tuple[Invocation, int]:
+def measure(
+    world: World, action: Callable[[], Any], *, capacity: bool = False, count_calls: bool = False
+) -> tuple[Invocation, int]:
     """Run `action` (which must make exactly one invocation); its probe figures and the Bot API calls the
     fake recorded meanwhile. Telegram's flood control answering 429 during it fails the bench."""
     stack = world.stack
     stack.bot_api.clear()
     clear_reports(stack)
-    with world.probe.asking(capacity=capacity):
+    with world.probe.asking(capacity=capacity, count_calls=count_calls):
         action()
     invocation = only_invocation(stack)
     throttled = stack.bot_api.throttled()
     if throttled:
-        raise BenchError(f"flood control answered 429 during a warm sample: {[c.method for c in throttled]}")
+        raise BenchError(f"flood control answered 429 during a measured invocation: {[c.method for c in throttled]}")
     return invocation, len(stack.bot_api.calls())
 
 

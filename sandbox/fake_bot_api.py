@@ -416,6 +416,14 @@ class FakeBotApi:
         with self._lock:
             self._failures[method.lower()] = _InjectedFailure(error_code, description, times, retry_after)
 
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls of `method` answer only after `seconds` (Telegram being slow), so a
+        caller's timeout, or a Lambda's, can be seen doing its work."""
+        if times < 1 or seconds < 0:
+            raise ValueError("times must be at least 1 and seconds not negative")
+        with self._lock:
+            self._delays[method.lower()] = [seconds, times]
+
     def blocked_by(self, chat_id: int, *, blocked: bool = True) -> None:
         """Mark (or unmark) a user who blocked the bot: sending to them answers 403."""
         with self._lock:
@@ -511,6 +519,14 @@ class FakeBotApi:
         typed: JSONDict = {}
         status: int
         with self._lock:
+            delay = self._delays.get(method.lower())
+            if delay is not None:
+                delay[1] -= 1
+                if delay[1] <= 0:
+                    del self._delays[method.lower()]
+        if delay is not None:
+            time.sleep(delay[0])  # outside the lock: other calls go on meanwhile
+        with self._lock:
             try:
                 if token != self._token:
                     raise ApiError(401, "Unauthorized")
@@ -548,6 +564,7 @@ class FakeBotApi:
     def _reset_state(self) -> None:
         self._calls: list[Call] = []
         self._failures: dict[str, _InjectedFailure] = {}
+        self._delays: dict[str, list[float]] = {}  # method -> [seconds, times left]
         self._blocked: set[int | str] = set()
         self._users: dict[int, JSONDict] = {}
         self._messages: dict[int | str, list[JSONDict]] = {}

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.http_api import HttpResponse
+from sandbox.lambda_runtime import FunctionInvokeError
 from sandbox.local_stack import DEMO_USERS, LocalStack, SandboxError, demo_user
 
 PREFIX = "/sandbox/"
@@ -160,7 +161,10 @@ class SimulatorApi:
         return outcome
 
     def _cron(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
-        return {"result": self.stack.run_cron()}
+        try:
+            return {"result": self.stack.run_cron()}
+        except FunctionInvokeError as exc:  # the run failed as a Lambda fails: say so, its log has the rest
+            raise SimulatorInputError(f"the cron run failed: {exc}", status=502, code="cron_failed") from exc
 
 
 def _query_one(query: Mapping[str, list[str]], name: str, *, required: bool = True) -> str:

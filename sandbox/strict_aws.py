@@ -227,6 +227,8 @@ class StrictAws:
         self._in_flight: dict[ItemKey, int] = {}
         self._key_schemas: dict[tuple[str, str], tuple[str, ...]] = {}
         self._faults: list[_Fault] = []
+        # How many requests were refused for a transaction conflict (tests show the races really happened).
+        self.conflicts = 0
         self._denials: list[Denial] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -407,6 +409,7 @@ class StrictAws:
             key = self._item_key(request, kind, body)
             with self._state_lock:
                 conflict = key is not None and key in self._in_flight
+                self.conflicts += conflict
             if conflict:
                 raise _AwsError(400, _DYNAMODB + "TransactionConflictException", _TRANSACTION_CONFLICT)
         return self._forward_dynamodb(request, request.body)
@@ -479,6 +482,7 @@ class StrictAws:
         conflicts = [key is not None and key in self._in_flight for key in keys]
         if not any(conflicts):
             return
+        self.conflicts += 1
         reasons = [
             {"Code": "TransactionConflict", "Message": _TRANSACTION_CONFLICT} if conflict else {"Code": "None"}
             for conflict in conflicts

@@ -39,29 +39,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture
-def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto the isolation DynamoDB guarantees: one request at a time.
-
-    DynamoDB runs each request (a TransactWriteItems included) atomically and serializably; moto's
-    threaded server does not (its transaction deep-copies tables that other threads are changing). A lock
-    around each DynamoDB request restores the guarantee and nothing more: a limit checked by a read
-    followed by a separate write would still interleave between the two requests and let too many through.
-    """
-    import threading
-
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def one_at_a_time(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def identity_audit(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Over the whole functional suite: no sender identity in anything addressed to the owner, or in logs."""

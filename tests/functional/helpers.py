@@ -63,6 +63,28 @@ def operator_services(stack: LocalStack) -> Any:
     return Services(Settings.from_env(stack.env))
 
 
+def services_as(stack: LocalStack, function: str, settings: Any = None) -> Any:
+    """The application's objects in the test's own process, acting as one of the template's functions: its
+    role's credentials, through the strict endpoint (IAM, transaction conflicts), as a container would.
+    For races at the domain level, many of these stand for many containers."""
+    from botocore.config import Config
+
+    from murmur.composition import Services
+    from murmur.config import Settings
+    from murmur.store.dynamo import botocore_session
+
+    key, secret = stack.aws.credentials(function)
+    client = botocore_session().create_client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=stack.aws.url,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+    return Services(settings or Settings.from_env(stack.env), client=client)
+
+
 def payments_table(stack: LocalStack) -> str:
     return str(stack.env["PAYMENTS_TABLE"])
 

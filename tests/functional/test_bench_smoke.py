@@ -1,7 +1,8 @@
 """The bench harness works end to end in its tiny smoke mode: every section is there and sane.
 
 No timing is asserted (the machine is noisy); only that each measurement ran and found what the
-product guarantees (messages stored, requests served, round trips counted, units computed)."""
+product guarantees (messages stored, requests served, notices sent or owed, round trips counted, units
+computed), and that the per-invocation figures came back from the containers' REPORTs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from bench.cold_child import peak_rss_mb
 from bench.run import main
 
-SECTIONS = ("cold_start", "warm", "round_trips", "cron_scaling", "load", "cost", "machine", "date")
+SECTIONS = ("cold_start", "warm", "round_trips", "cron_scaling", "load", "cost", "machine", "date", "stack")
 
 
 def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
@@ -25,13 +26,29 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     for fn in results["cold_start"]["functions"].values():
         assert fn["ratio_to_floor"] > 0 and fn["memory"]["peak_rss_after_warm_mb"] > 0
         assert fn["imports"]["import"]["top_packages_self_ms"]
+    samples = results["counts"]["warm_samples"]
     for op in ("send", "inbox_page", "read", "create_order", "pre_checkout", "fulfil", "cron_tick"):
-        assert results["warm"][op]["dynamodb_calls"] >= 1
+        warm = results["warm"][op]
+        assert warm["dynamodb_calls"] >= 1
         assert results["round_trips"][op]["dynamodb_minimum"] >= 1
+        # Every sample is an invocation's REPORT from the function's container, with the probe's figures.
+        assert warm["handler"]["n"] == warm["lambda_report"]["n"] == samples
+        assert warm["dynamodb_http_exchanges_p50"] >= warm["dynamodb_calls"]
     assert results["warm"]["send"]["wru"] > 0 and results["warm"]["inbox_page"]["rru"] > 0
     assert results["warm"]["send"]["bot_api_methods_in_handler"] == {"sendMessage": 1}
+    assert results["warm"]["cron_tick"]["bot_api_methods_in_handler"] == {"getStarTransactions": 1}
     load = results["load"]
     assert load["stored_messages"] == load["senders"] and load["errors_5xx"] == 0
+    # Concurrent containers, warmed before the burst, none refused for concurrency; IAM allowed every call.
+    assert load["concurrency"] >= 2 and load["api_containers"] >= load["concurrency"]
+    assert load["throttled_by_concurrency"] == 0 and load["iam_denials"] == 0
+    # Flood control on: each stored message's notice was sent at once or owed to the outbox, none lost,
+    # and the cron tick after the burst sent what it could of the owed ones.
+    assert load["flood_control"] is not None
+    assert load["notifications_sent"] + load["notices_owed"] == load["created_201"]
+    assert load["notices_unaccounted"] == 0
+    outbox = load["outbox"]
+    assert outbox["tick_sent"] + outbox["owed_after_tick"] == outbox["owed_before_tick"] == load["notices_owed"]
     levels = results["cron_scaling"]["levels"]
     assert len(levels) == 2 and levels[0]["due"] == levels[1]["due"]
     # The handler's work per tick is a count, not a time: twice the users, the same calls.
@@ -54,6 +71,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
         "## Round trips",
         "## Cron scaling",
         "## Load",
+        "## How the stack ran",
         "## Memory",
         "## Cost model",
     ):

@@ -108,7 +108,21 @@ MINIAPP_API = (
     CLOCK
     + BOT_CALL
     + """
+invocations = 0  # module state: one count per container
+
+
 def handler(event, context):
+    global invocations
+    invocations += 1
+    if event["rawPath"] == "/api/slow":
+        import time
+
+        query = event.get("queryStringParameters") or {}
+        time.sleep(float(query.get("seconds", "0.5")))
+        if query.get("mark"):  # written only if the container is still running after its sleep
+            with open(query["mark"], "w") as mark:
+                mark.write("finished")
+        return {"pid": os.getpid(), "invocations": invocations}
     if event["rawPath"] == "/api/orders":
         order = json.loads(event["body"])
         params = dict(
@@ -369,3 +383,60 @@ def test_dev_site_serves_routes_static_files_and_no_traversal(stack: LocalStack)
     assert site.serve("GET", "/%2e%2e/pyproject.toml", [], b"", "127.0.0.1")[0] == 404
     assert site.serve("POST", "/index.html", [], b"", "127.0.0.1")[0] == 405
     assert resolve_static(STATIC_DIR, "/../Makefile") is None
+
+
+# ---------------------------------------------------------------------- Lambda's concurrency and limits
+def _concurrently(stack: LocalStack, count: int, target: str) -> list[Any]:
+    answers: list[Any] = [None] * count
+    barrier = threading.Barrier(count)
+
+    def call(index: int) -> None:
+        barrier.wait()
+        answers[index] = stack.api("GET", target)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
+
+
+def test_concurrent_requests_run_in_concurrent_containers_each_with_its_own_state(stack: LocalStack) -> None:
+    _concurrently(stack, 1, "/api/slow?seconds=0")  # one warm container to start from
+    answers = _concurrently(stack, 3, "/api/slow?seconds=1")
+
+    assert [a.status for a in answers] == [200, 200, 200]
+    pids = {a.json()["pid"] for a in answers}
+    assert len(pids) == 3 and os.getpid() not in pids  # three processes at once, none of them this one
+    counts = sorted(a.json()["invocations"] for a in answers)
+    assert counts[0] == 1 and counts[-1] >= 2  # new containers start afresh; the warm one kept its count
+
+
+def test_past_the_concurrency_limit_an_invocation_is_throttled(functions_dir: Path) -> None:
+    with LocalStack(functions_dir=functions_dir, max_containers=2) as capped:
+        answers = _concurrently(capped, 3, "/api/slow?seconds=1")
+        function = capped.functions["MiniAppApiFunction"].container
+
+    assert sorted(a.status for a in answers) == [200, 200, 500]  # API Gateway's answer to a throttled Lambda
+    assert function.throttles == 1 and function.cold_starts == 2
+
+
+def test_a_handler_past_its_timeout_is_stopped_and_answered_500(functions_dir: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from sandbox.tables import TEMPLATE, load_template
+
+    template = load_template(TEMPLATE)
+    template["Resources"]["MiniAppApiFunction"]["Properties"]["Timeout"] = 1
+    variant = tmp_path / "template.yaml"
+    variant.write_text(yaml.safe_dump(template))
+    mark = tmp_path / "finished"
+    with LocalStack(functions_dir=functions_dir, template_path=variant) as short:
+        answer = short.api("GET", f"/api/slow?seconds=2&mark={mark}")
+        function = short.functions["MiniAppApiFunction"].container
+        assert answer.status == 500 and answer.json() == {"message": "Internal Server Error"}
+        assert function.timeouts == 1 and function.containers == 0  # the container is gone
+        threading.Event().wait(1.5)
+        assert not mark.exists()  # its work stopped where Lambda stopped it
+        assert short.api("GET", "/api/slow?seconds=0").json()["invocations"] == 1  # a cold start follows

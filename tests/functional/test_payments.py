@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.local_stack import LocalStack
 from tests.functional.conftest import ALICE
-from tests.functional.helpers import buy, operator_services, order, payment_rows, person, read, send
+from tests.functional.helpers import buy, operator_services, services_as, order, payment_rows, person, read, send
 
 
 def _stars(amount: int, payload: str, charge_id: str) -> dict[str, Any]:
@@ -201,18 +201,15 @@ def test_redelivered_successful_payment_grants_once_and_confirms_once(stack: Loc
     assert len(payment_rows(stack, paid["charge_id"])) == 1
 
 
-def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack, serializable_moto: None) -> None:
-    """Many Lambda containers at once: separate Services over the same DynamoDB, one charge id."""
-    from murmur.composition import Services
-    from murmur.config import Settings
+def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack) -> None:
+    """Many Lambda containers at once: separate Services acting as the webhook's role, one charge id."""
     from murmur.orders import Outcome, SuccessfulPayment
 
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "race me if you can")["message_id"]
     created = order(stack, owner, "hint", mid).json()
     charge = stack.bot_api.record_star_payment(owner["id"], 5, created["order_id"])
-    settings = Settings.from_env(stack.env)
-    workers = [Services(settings) for _ in range(50)]
+    workers = [services_as(stack, "WebhookFunction") for _ in range(50)]
     outcomes: list[Outcome] = []
     barrier = threading.Barrier(len(workers))
 

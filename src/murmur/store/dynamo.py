@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,23 +133,33 @@ class Op:
         return self.on_condition_failed()
 
 
+CONFLICT_RETRY_SECONDS = 3.0  # how long a write keeps retrying conflicts: well inside a function's Timeout
+
+
 def _back_off(attempt: int) -> None:
-    """Full jitter, doubling from 10 ms: conflicting writers spread out instead of colliding again."""
-    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    """Full jitter, doubling from 20 ms up to half a second: conflicting writers spread out instead of
+    colliding again, and many of them at once (a popular inbox) still get through one after another."""
+    time.sleep(random.uniform(0, min(0.5, 0.02 * 2**attempt)))
 
 
 class Transactions:
     """Runs TransactWriteItems; maps a failed condition to the error of the op that failed."""
 
-    def __init__(self, client: Any, max_conflict_retries: int = 6) -> None:
+    def __init__(self, client: Any, conflict_retry_seconds: float = CONFLICT_RETRY_SECONDS) -> None:
         self.client = client
-        self.max_conflict_retries = max_conflict_retries
+        self.conflict_retry_seconds = conflict_retry_seconds
+
+    def _attempts(self) -> Iterator[bool]:
+        """One flag per attempt: whether another may follow (until the conflict budget is spent)."""
+        deadline = time.monotonic() + self.conflict_retry_seconds
+        while True:
+            yield time.monotonic() < deadline
 
     def write(self, ops: Sequence[Op], token: str | None = None) -> None:
         kwargs: dict[str, Any] = {"TransactItems": [op.request for op in ops]}
         if token:
             kwargs["ClientRequestToken"] = token
-        for attempt in range(self.max_conflict_retries + 1):
+        for attempt, may_retry in enumerate(self._attempts()):
             try:
                 self.client.transact_write_items(**kwargs)
                 return
@@ -161,7 +171,7 @@ class Transactions:
                 for op, code in zip(ops, codes, strict=False):
                     if code == "ConditionalCheckFailed":
                         raise op.condition_failed() from exc
-                if "TransactionConflict" in codes and attempt < self.max_conflict_retries:
+                if "TransactionConflict" in codes and may_retry:
                     # Another transaction touched the same item (e.g. a busy rate window): back off, retry.
                     _back_off(attempt)
                     continue
@@ -176,7 +186,7 @@ class Transactions:
         retry reads as a failed condition (a transaction's retry reuses its ClientRequestToken)."""
         ((action, body),) = op.request.items()
         calls = {"Put": self.client.put_item, "Update": self.client.update_item, "Delete": self.client.delete_item}
-        for attempt in range(self.max_conflict_retries + 1):
+        for attempt, may_retry in enumerate(self._attempts()):
             try:
                 calls[action](**body)
                 return
@@ -185,7 +195,7 @@ class Transactions:
                 if code == "ConditionalCheckFailedException":
                     raise op.condition_failed() from exc
                 # A transaction holds the item right now; botocore does not retry this one by itself.
-                if code == "TransactionConflictException" and attempt < self.max_conflict_retries:
+                if code == "TransactionConflictException" and may_retry:
                     _back_off(attempt)
                     continue
                 raise StorageUnavailableError(f"write failed: {code}") from exc

@@ -1,0 +1,188 @@
+"""The local stack is as strict as production, and the product passes on it.
+
+Each test here would pass on a kinder stack only if the product were broken or the strictness gone: IAM
+from the template refuses exactly what a policy does not grant, DynamoDB's transaction conflicts and
+throttling happen, Telegram's flood control paces the bot, and Lambda cuts a container off at its Timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sandbox.local_stack import LocalStack
+from sandbox.tables import TEMPLATE, load_template
+from tests.functional.helpers import link_code, person, send
+
+Template = dict[str, Any]
+
+
+def template_variant(tmp_path: Path, change: Callable[[Template], None]) -> Path:
+    """A copy of infra/template.yaml with one change, for a stack of its own (the functions stay the real ones)."""
+    template = load_template(TEMPLATE)
+    change(template)
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return path
+
+
+def statement(template: Template, function: str, sid: str) -> dict[str, Any]:
+    statements = template["Resources"][function]["Properties"]["Policies"][0]["Statement"]
+    return next(s for s in statements if s["Sid"] == sid)
+
+
+@pytest.fixture
+def variant_stack(tmp_path: Path) -> Iterator[Callable[[Callable[[Template], None]], LocalStack]]:
+    stacks: list[LocalStack] = []
+
+    def start(change: Callable[[Template], None]) -> LocalStack:
+        stack = LocalStack(template_path=template_variant(tmp_path, change))
+        stacks.append(stack)
+        stack.start()
+        return stack
+
+    yield start
+    for stack in stacks:
+        stack.stop()
+
+
+# ---------------------------------------------------------------------------------------------- IAM
+def test_without_one_action_exactly_the_operations_that_need_it_fail(variant_stack: Any) -> None:
+    """The Mini App API loses BatchGetItem on the links table: sending (which reads the link and the sender in
+    one batch) is refused as AWS refuses it; opening the app, the inbox and the bot still work."""
+
+    def drop_batch_get_on_links(template: Template) -> None:
+        links = statement(template, "MiniAppApiFunction", "Links")
+        links["Action"] = [a for a in links["Action"] if a != "dynamodb:BatchGetItem"]
+
+    stack = variant_stack(drop_batch_get_on_links)
+    owner, sender = person(), person()
+    code = link_code(stack, owner)
+    refused = stack.api("POST", f"/api/links/{code}/messages", user=sender, json={"text": "are you there at all?"})
+
+    assert refused.status == 500
+    links_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{stack.tables['LINKS_TABLE']}"
+    assert [tuple(d) for d in stack.aws.denials] == [("MiniAppApiFunction", "dynamodb:BatchGetItem", links_arn)]
+    assert any("AccessDeniedException" in line for line in stack.log_lines("MiniAppApiFunction"))
+    assert stack.api("GET", "/api/inbox", user=owner).json()["messages"] == []  # nothing was written
+    assert stack.api("GET", "/api/me", user=sender).status == 200
+    assert stack.send_text(sender, "/start").status == 200
+    assert len(stack.aws.denials) == 1
+
+
+def test_a_secret_outside_a_functions_policy_denies_its_whole_parameter_read(variant_stack: Any) -> None:
+    """As the template was: every function configured with the webhook's secret, which only the webhook may read.
+    IAM authorizes GetParameters name by name, so the API could not start at all; the webhook still could."""
+
+    def webhook_secret_for_everyone(template: Template) -> None:
+        webhook = template["Resources"]["WebhookFunction"]["Properties"]
+        variable = webhook["Environment"]["Variables"].pop("TELEGRAM_WEBHOOK_SECRET_PARAM")
+        template["Globals"]["Function"]["Environment"]["Variables"]["TELEGRAM_WEBHOOK_SECRET_PARAM"] = variable
+
+    stack = variant_stack(webhook_secret_for_everyone)
+
+    assert stack.api("GET", "/api/me", user=person()).status == 500
+    denied = {(d.logical_id, d.action, d.resource.rsplit(":", 1)[-1]) for d in stack.aws.denials}
+    assert ("MiniAppApiFunction", "ssm:GetParameters", "parameter/murmur/webhook-secret") in denied
+    assert stack.send_text(person(), "/start").status == 200
+    assert all(d.logical_id != "WebhookFunction" for d in stack.aws.denials)
+
+
+# ---------------------------------------------------------------------------------------------- DynamoDB
+def test_concurrent_sends_to_one_owner_all_land_through_real_transaction_conflicts() -> None:
+    """Six containers at once write to one owner's counters and rate window: DynamoDB cancels conflicting
+    transactions, and the product's retries land every message exactly once."""
+    with LocalStack(max_containers=6) as stack:
+        owner = person()
+        code = link_code(stack, owner)
+        senders = [person() for _ in range(12)]
+        for sender in senders:  # each sender's own account first: the race is on the owner's items only
+            assert stack.api("GET", "/api/me", user=sender).status == 200
+        barrier = threading.Barrier(6)
+        statuses: list[int] = []
+
+        def write(batch: list[dict[str, Any]]) -> None:
+            barrier.wait()
+            for sender in batch:
+                body = {"text": "hello from one of many at once"}
+                statuses.append(stack.api("POST", f"/api/links/{code}/messages", user=sender, json=body).status)
+
+        threads = [threading.Thread(target=write, args=(senders[i::6],)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+        assert statuses == [201] * len(senders)
+        assert stack.aws.conflicts > 0, "no transaction ever conflicted: the race did not happen"
+        assert stack.functions["MiniAppApiFunction"].container.cold_starts >= 2  # really concurrent containers
+        inbox = stack.api("GET", "/api/inbox", user=owner).json()["messages"]
+        assert len(inbox) == len(senders)
+
+
+def test_throttling_is_retried_and_past_the_retries_nothing_is_written(stack: LocalStack) -> None:
+    owner, sender = person(), person()
+    code = link_code(stack, owner)
+    stack.api("GET", "/api/me", user=sender)
+
+    stack.aws.inject("TransactWriteItems", "ThrottlingException", times=2, function="MiniAppApiFunction")
+    assert send(stack, owner, sender, "through a throttled table")["message_id"]  # botocore retried
+
+    stack.aws.inject("TransactWriteItems", "ProvisionedThroughputExceededException", times=20)
+    try:
+        refused = stack.api("POST", f"/api/links/{code}/messages", user=sender, json={"text": "never stored"})
+    finally:
+        stack.aws.clear_injected()
+    assert refused.status in (500, 503)
+    assert refused.json()["error"]["code"]
+    texts = [m["preview"] for m in stack.api("GET", "/api/inbox", user=owner).json()["messages"]]
+    assert len(texts) == 1 and "never" not in " ".join(texts)
+
+
+# ---------------------------------------------------------------------------------------------- Telegram
+def test_a_burst_to_one_chat_is_paced_and_no_notice_is_lost(stack: LocalStack) -> None:
+    """Eight messages to one owner in a row: Telegram takes the first few notices and answers 429 to the rest;
+    those wait in the outbox and the cron delivers every one, paced, each once."""
+    owner = person()
+    sent = [send(stack, owner, person(), f"burst message number {i} arrives")["message_id"] for i in range(8)]
+    assert stack.bot_api.throttled(owner["id"]), "Telegram's flood control never answered 429"
+
+    for _ in range(10):  # bounded: each run sends what the pacer allows
+        notified = stack.bot_api.messages_to(owner["id"])
+        if len(notified) >= len(sent):
+            break
+        stack.advance_clock(60)
+        stack.run_cron()
+    notified = [m["text"] for m in stack.bot_api.messages_to(owner["id"])]
+    for i in range(8):
+        assert sum(f"burst message number {i}"[:20] in text for text in notified) >= 1, i
+    assert len(notified) == len(sent)  # each once: none lost, none twice
+
+
+# ---------------------------------------------------------------------------------------------- Lambda
+def test_an_update_whose_container_timed_out_is_processed_on_redelivery(variant_stack: Any) -> None:
+    """The webhook runs past its Timeout (Telegram answers slowly): Lambda stops it, API Gateway answers 500,
+    Telegram redelivers; the update's claim ran out with the container, so the redelivery is processed."""
+
+    def short_timeout(template: Template) -> None:
+        template["Resources"]["WebhookFunction"]["Properties"]["Timeout"] = 2
+
+    stack = variant_stack(short_timeout)
+    newcomer = person()
+    update = stack.message_update(newcomer, text="/start", entities=[{"type": "bot_command", "offset": 0, "length": 6}])
+    stack.bot_api.delay_next("sendMessage", 4)
+
+    assert stack.webhook(update).status == 500
+    assert stack.functions["WebhookFunction"].container.timeouts == 1
+
+    stack.advance_clock(120)  # Telegram's redelivery comes later than the dead container's lease
+    assert stack.webhook(update).status == 200
+    welcomes = stack.bot_api.succeeded("sendMessage", chat_id=newcomer["id"])
+    assert welcomes, "the redelivered update was dropped by its own dedupe record"
+    assert stack.webhook(update).status == 200  # and once done, a further redelivery changes nothing
+    assert len(stack.bot_api.succeeded("sendMessage", chat_id=newcomer["id"])) == len(welcomes)
