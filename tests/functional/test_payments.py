@@ -10,7 +10,7 @@ import pytest
 
 from sandbox.local_stack import LocalStack
 from tests.functional.conftest import ALICE
-from tests.functional.helpers import buy, operator_services, services_as, order, payment_rows, person, read, send
+from tests.functional.helpers import buy, operator_services, order, payment_rows, person, read, send, services_as
 
 
 def _stars(amount: int, payload: str, charge_id: str) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack) -> N
     outcomes: list[Outcome] = []
     barrier = threading.Barrier(len(workers))
 
-    def deliver(services: Services) -> None:
+    def deliver(services: Any) -> None:
         barrier.wait()
         result = services.orders.fulfil(SuccessfulPayment(owner["id"], "XTR", 5, created["order_id"], charge))
         outcomes.append(result.outcome)
