@@ -7,7 +7,8 @@ client sends the next message as soon as its previous one is answered (a closed 
 as Lambda runs it, in up to `concurrency` containers (processes) at once (the bench caps every function's
 concurrency there; the template reserves 50), started and warmed before the burst, so what is measured is
 concurrent warm invocations: DynamoDB's transaction conflicts on the recipient's items (the strict endpoint
-enforces them), per-request latency with no queueing for a container, and the throughput of this machine.
+enforces them, and the store retries them for up to 3 s), per-request latency with no queueing for a
+container, and the throughput of this machine.
 
 Telegram's flood control is on, as Telegram's (the fake Bot API's `FloodLimits`: about one message a second
 to a chat, with a short burst): the recipient is notified of the first messages at once, and the notices
@@ -145,6 +146,7 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
 
     barrier = threading.Barrier(concurrency + 1)
     results: list[tuple[int, float]] = []
+    refusals: Counter[str] = Counter()  # status and error code of every answer other than 201
     lock = threading.Lock()
 
     def client() -> None:
@@ -159,14 +161,16 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
             try:
                 connection.request("POST", path, body=body, headers=headers)
                 response = connection.getresponse()
-                response.read()
+                answer = response.read()
                 status = response.status
             except OSError:
-                status = 0  # connection failed: counted apart from HTTP statuses
+                status, answer = 0, b""  # connection failed: counted apart from HTTP statuses
             finally:
                 connection.close()
             with lock:
                 results.append((status, time.perf_counter() - started))
+                if status != 201:
+                    refusals[f"{status} {_error_code(answer)}"] += 1
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     stack.bot_api.clear()
@@ -202,6 +206,7 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "created_201": created,
         "errors_5xx": sum(v for k, v in statuses.items() if k >= 500),
+        "refusals": dict(refusals),
         "connection_failures": statuses.get(0, 0),
         "stored_messages": stored,
         "lost": created - stored,
@@ -216,6 +221,13 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
             statistics.median(i.tally.dynamo_calls for i in invocations) if invocations else None
         ),
         "dynamodb_retries": sum(i.tally.dynamo_http - i.tally.dynamo_calls for i in invocations),
+        # The send's transaction writes the recipient's items; concurrent sends to one recipient conflict
+        # (TransactionConflict) and the store retries with a backoff for up to 3 s: attempts per send.
+        "transaction_attempts": {
+            str(k): v
+            for k, v in sorted(Counter(i.tally.dynamo_ops.get("TransactWriteItems", 0) for i in invocations).items())
+        },
+        "conflict_backoff_s": round(sum(i.tally.sleep_s for i in invocations), 2),
         "wall_s": round(wall, 2),
         "throughput_per_s": round(len(results) / wall, 1) if wall else None,
         "rate_limit_raised": False,
@@ -227,6 +239,17 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
         f"notified of {notified} messages at once and {owed} notices were owed to the outbox"
     )
     return out
+
+
+def _error_code(body: bytes) -> str:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "(not JSON)"
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code"))
+    return str(answer.get("message")) if isinstance(answer, dict) else "?"
 
 
 def _limits(stack: LocalStack) -> dict[str, Any] | None:

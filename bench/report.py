@@ -330,6 +330,9 @@ def render(r: dict[str, Any]) -> str:
         f"{ld['note']}. API containers at the end: {ld['api_containers']}; cold starts during the burst: "
         f"{ld['cold_starts_during_burst']}; throttled for concurrency: {ld['throttled_by_concurrency']}; "
         f"DynamoDB retries: {ld['dynamodb_retries']}; IAM denials: {ld['iam_denials']}. "
+        f"Answers other than 201: {ld['refusals'] or 'none'}. Transaction attempts per send (a retry follows "
+        f"a TransactionConflict with another send to the same recipient): {ld['transaction_attempts']}, "
+        f"{ld['conflict_backoff_s']} s of backoff in all. "
         f"Rate limit raised: {'yes' if ld['rate_limit_raised'] else 'no'} (200 per recipient per hour is the "
         "default).",
         "",

@@ -1,6 +1,7 @@
 """`make bench`: every measurement in one run, written to bench/results.json and bench/RESULTS.md.
 
-python -m bench.run              # the full bench (a few minutes on 2 cores)
+python -m bench.run              # the full bench (about six minutes on 2 cores: the warm and cron steps
+                                 #   space their notifications to Telegram's per-chat flood limit)
 python -m bench.run --smoke --out DIR   # tiny counts, to check the harness works (tests)
 """
 

@@ -32,6 +32,23 @@ def _line(record: logging.LogRecord) -> str:
     return f"{record.getMessage()} {record.exc_info[1] if record.exc_info else ''} {extras}"
 
 
+# Powertools' structured-log framing: random request ids and timestamps, which may by chance contain a run of
+# digits equal to a test user's id (a UUID segment "1002"). Everything else in the line is audited.
+_FRAMING = frozenset(
+    {"timestamp", "function_request_id", "xray_trace_id", "correlation_id", "function_arn", "Timestamp"}
+)
+
+
+def _without_framing(line: str) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line  # a traceback or a plain line: audited whole
+    if not isinstance(record, dict):
+        return line
+    return json.dumps({k: v for k, v in record.items() if k not in _FRAMING}, ensure_ascii=False)
+
+
 @dataclass
 class IdentityAudit:
     senders_of: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
@@ -87,7 +104,7 @@ class IdentityAudit:
             # (stand-in functions that tests of the sandbox itself write are not the product).
             if stack.functions_dir == FUNCTIONS_DIR:
                 with audit._lock:
-                    audit.logs.append(line)
+                    audit.logs.append(_without_framing(line))
             audit._container_log(stack, function_name, line)
 
         LocalStack.api = api  # type: ignore[method-assign,assignment]
