@@ -47,7 +47,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -59,6 +58,7 @@ from sandbox.fake_bot_api_methods import (
     visible_markup,
     visible_text,
 )
+from sandbox.lifecycle import Service
 
 DEFAULT_TOKEN = "123456789:AAFakeSandboxTokenForMurmurLocalDev00"
 MAX_BODY_BYTES = 50 * 1024 * 1024  # the Bot API's upload limit
@@ -222,7 +222,7 @@ class _Charge:
     canceled: bool = False
 
 
-class FakeBotApi:
+class FakeBotApi(Service):
     """The fake Bot API server and the state behind it; all state sits behind one lock."""
 
     def __init__(
@@ -296,14 +296,6 @@ class FakeBotApi:
         server.server_close()
         thread.join(timeout=10)
         self._server = self._thread = None
-
-    def __enter__(self) -> FakeBotApi:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def token(self) -> str:

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import boto3
@@ -35,6 +34,7 @@ from sandbox.fake_bot_api import FakeBotApi
 from sandbox.http_api import HttpApiEmulator
 from sandbox.initdata_signer import sign_init_data
 from sandbox.lambda_runtime import ACCOUNT_ID, REGION, FunctionConfig, ProcessFunction, function_configs
+from sandbox.lifecycle import Service
 from sandbox.strict_aws import StrictAws
 from sandbox.tables import TABLE_ENV, TEMPLATE, create_tables, load_template
 
@@ -127,7 +127,7 @@ def _private_chat(user: Mapping[str, Any]) -> dict[str, Any]:
     return chat
 
 
-class LocalStack:
+class LocalStack(Service):
     """`with LocalStack() as stack:`; everything listens on 127.0.0.1, on ephemeral ports by default."""
 
     def __init__(
@@ -188,15 +188,6 @@ class LocalStack:
         self._clock_offset = 0.0
 
     # ------------------------------------------------------------------ lifecycle
-
-    def __enter__(self) -> LocalStack:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Start moto, the strict AWS endpoint and the fake Bot API; create the tables and secrets."""

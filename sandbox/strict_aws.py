@@ -42,7 +42,6 @@ from decimal import Decimal, InvalidOperation
 from http.client import HTTPConnection, HTTPSConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
@@ -56,6 +55,7 @@ from sandbox.iam import (
     ssm_authorizations,
     table_name,
 )
+from sandbox.lifecycle import Service
 from sandbox.tables import load_template
 
 __all__ = ["FAULT_CODES", "KNOWN_GAPS", "Denial", "StrictAws", "dynamodb_item_size"]
@@ -176,7 +176,7 @@ def _validation(message: str) -> _AwsError:
     return _AwsError(400, "com.amazon.coral.validate#ValidationException", message)
 
 
-class StrictAws:
+class StrictAws(Service):
     """`with StrictAws(template, upstream=moto_url, stack_name=..., physical_ids=...) as aws:` then point a
     function's boto3 clients at `aws.url` with `aws.credentials(logical_id)`.
 
@@ -234,15 +234,6 @@ class StrictAws:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
-
-    def __enter__(self) -> StrictAws:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         if self._server is not None:
