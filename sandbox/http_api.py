@@ -14,6 +14,7 @@ import binascii
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -116,6 +117,44 @@ def routes_from_template(template_path: Path = TEMPLATE) -> list[Route]:
     return routes
 
 
+class StageThrottle:
+    """The stage's default route throttling (`DefaultRouteSettings`: a token bucket of `burst` tokens
+    refilled at `rate` a second, as API Gateway applies it): past it, 429 without invoking anything."""
+
+    def __init__(self, rate: float, burst: int, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._monotonic = monotonic
+        self._tokens = float(burst)
+        self._at = monotonic()
+        self._lock = threading.Lock()
+
+    def admit(self) -> bool:
+        with self._lock:
+            now = self._monotonic()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+def stage_throttle(
+    template_path: Path = TEMPLATE, monotonic: Callable[[], float] = time.monotonic
+) -> StageThrottle | None:
+    """The throttle of the template's HTTP API, if its DefaultRouteSettings set one."""
+    for resource in (load_template(template_path).get("Resources") or {}).values():
+        if resource.get("Type") != "AWS::Serverless::HttpApi":
+            continue
+        settings = (resource.get("Properties") or {}).get("DefaultRouteSettings") or {}
+        if "ThrottlingRateLimit" in settings and "ThrottlingBurstLimit" in settings:
+            return StageThrottle(
+                float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]), monotonic
+            )
+    return None
+
+
 def _json_response(status: int, payload: Any) -> HttpResponse:
     return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
 
@@ -197,8 +236,10 @@ class HttpApiEmulator:
         handlers: Mapping[str, Invocable | Handler] | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.routes = sorted(routes_from_template(template_path), key=Route.specificity, reverse=True)
+        self.throttle = stage_throttle(template_path, monotonic)
         configs = function_configs(template_path)
         self.functions: dict[str, Invocable] = {}
         for logical_id, handler in (handlers or {}).items():
@@ -312,6 +353,8 @@ class HttpApiEmulator:
         if found is None:
             return _json_response(404, {"message": "Not Found"})
         route, params = found
+        if self.throttle is not None and not self.throttle.admit():
+            return _json_response(429, {"message": "Too Many Requests"})
         function = self.functions.get(route.function)
         if function is None:
             log.error("route %s has no handler loaded (%s)", route.route_key, route.function)

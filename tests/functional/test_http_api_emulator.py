@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from sandbox.http_api import MAX_PAYLOAD_BYTES, HttpApiEmulator, TemplateRouteError, routes_from_template
+from sandbox.http_api import (
+    MAX_PAYLOAD_BYTES,
+    HttpApiEmulator,
+    TemplateRouteError,
+    routes_from_template,
+    stage_throttle,
+)
+from sandbox.tables import TEMPLATE as REAL_TEMPLATE
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -20,6 +27,8 @@ Globals:
 Resources:
   Api:
     Type: AWS::Serverless::HttpApi
+    Properties:
+      DefaultRouteSettings: {ThrottlingBurstLimit: 5, ThrottlingRateLimit: 2}
   EchoFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -291,3 +300,17 @@ def test_template_with_a_bad_route_is_rejected(tmp_path: Path) -> None:
 def test_handlers_must_name_template_functions(template: Path) -> None:
     with pytest.raises(KeyError, match="NoSuchFunction"):
         HttpApiEmulator(template, {"NoSuchFunction": Recorder()})
+
+
+def test_the_stages_throttling_answers_429_past_its_burst_and_refills_at_its_rate(template: Path) -> None:
+    """DefaultRouteSettings (the real template: burst 200, 100 a second): API Gateway refuses before Lambda."""
+    now = [100.0]
+    echo = Recorder()
+    api = HttpApiEmulator(template, {"EchoFunction": echo}, monotonic=lambda: now[0])
+
+    statuses = [api.invoke("GET", "/items/1")[0] for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    assert len(echo.events) == 5  # the refused ones never reached the function
+    now[0] += 1.0  # two tokens a second
+    assert [api.invoke("GET", "/items/1")[0] for _ in range(3)] == [200, 200, 429]
+    assert stage_throttle(REAL_TEMPLATE) is not None and stage_throttle(REAL_TEMPLATE).burst == 200  # type: ignore[union-attr]
