@@ -186,3 +186,22 @@ def test_an_update_whose_container_timed_out_is_processed_on_redelivery(variant_
     assert welcomes, "the redelivered update was dropped by its own dedupe record"
     assert stack.webhook(update).status == 200  # and once done, a further redelivery changes nothing
     assert len(stack.bot_api.succeeded("sendMessage", chat_id=newcomer["id"])) == len(welcomes)
+
+
+def test_an_update_redelivered_while_another_container_works_on_it_is_not_processed_twice(stack: LocalStack) -> None:
+    """Two containers get the same update at once: the second sees the first's live claim and asks Telegram to
+    come back later (5xx), rather than answering 200 for work that may yet fail, or doing it twice."""
+    assert stack.send_text(person(), "/help").status == 200  # a warm container takes the first delivery at once
+    newcomer = person()
+    update = stack.message_update(newcomer, text="/start", entities=[{"type": "bot_command", "offset": 0, "length": 6}])
+    stack.bot_api.delay_next("sendMessage", 2)
+    first: list[int] = []
+    worker = threading.Thread(target=lambda: first.append(stack.webhook(update).status))
+    worker.start()
+    threading.Event().wait(1.0)  # the first container holds the claim and waits on Telegram
+
+    assert stack.webhook(update).status == 503
+    worker.join(30)
+    assert first == [200]
+    assert stack.webhook(update).status == 200  # Telegram's later redelivery: done already, nothing more
+    assert len(stack.bot_api.succeeded("sendMessage", chat_id=newcomer["id"])) == 1
