@@ -55,7 +55,7 @@ def render_chart(results: dict[str, Any], path: Path) -> Path:
     warm_ax.invert_yaxis()
     warm_ax.set_xscale("symlog", linthresh=1)
     warm_ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="target for own time: 1 ms")
-    warm_ax.set_title("Warm request, p50 of each part (moto and the fake Bot API on loopback)")
+    warm_ax.set_title("Warm request, p50 of each part (strict AWS endpoint, moto, fake Bot API on loopback)")
     warm_ax.set_xlabel("ms (log scale above 1 ms)")
     warm_ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
 

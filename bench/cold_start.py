@@ -72,6 +72,8 @@ def stage_code(runtime: Path) -> Path:
 def runtime_python() -> list[str]:
     """The interpreter without any site-packages (-S): only the stdlib and PYTHONPATH, as on Lambda."""
     return [getattr(sys, "_base_executable", sys.executable), "-S"]
+
+
 KIND_BY_DIR = {"webhook": "webhook", "miniapp_api": "miniapp_api", "subscriptions_cron": "subscriptions_cron"}
 FIRST_REQUEST = {
     "webhook": "a /start update from a new user (registers them, replies with sendMessage)",

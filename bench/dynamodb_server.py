@@ -31,8 +31,15 @@ def dynamodb_server() -> Iterator[str]:
         # counting), and GC passes over 10,000 copied users made a transaction outlast the functions'
         # 5 s read timeout; botocore's retry then met the first attempt's write (moto ignores
         # ClientRequestToken, which makes that retry idempotent on DynamoDB).
-        [sys.executable, "-c", "import gc, sys; gc.disable(); from moto.server import main; sys.exit(main())",
-         "-H", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "import gc, sys; gc.disable(); from moto.server import main; sys.exit(main())",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -99,7 +99,6 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
     results["cost"] = cost_model(results["warm"], results["cold_start"])
     results["stack"] = {
         "max_containers": counts.load_concurrency,
-        "strict_aws_nagle_workaround": bench.nagle_workaround,
         "transaction_seconds": stack.transaction_seconds,
         "flood_control": results["load"]["flood_control"],
         "function_log_level": "WARNING",

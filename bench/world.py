@@ -36,28 +36,6 @@ def person(user_id: int, first_name: str | None = None) -> dict[str, Any]:
 class BenchStack:
     stack: LocalStack
     probe: ProbeControl
-    nagle_workaround: bool  # see `_strict_aws_without_nagle`
-
-
-@contextmanager
-def _strict_aws_without_nagle() -> Iterator[bool]:
-    """Every DynamoDB and SSM call of a function passes `sandbox.strict_aws`, whose request handler writes an
-    answer's headers and body in two sends without TCP_NODELAY: Nagle's algorithm holds the body until the
-    client's delayed ACK (40 ms on Linux), so each call took ~45 ms on loopback instead of ~5 ms (the fake
-    Bot API's handler sets `disable_nagle_algorithm` for this reason). That stall is the emulator's, not
-    DynamoDB's nor the product's, and would swamp every wait and wall time the bench reports, so the bench
-    turns Nagle off there too while its stack runs. Yields whether it had to (False once the sandbox does)."""
-    from sandbox import strict_aws
-
-    handler = getattr(strict_aws, "_Handler", None)
-    if handler is None or getattr(handler, "disable_nagle_algorithm", True):
-        yield False
-        return
-    handler.disable_nagle_algorithm = True
-    try:
-        yield True
-    finally:
-        handler.disable_nagle_algorithm = False
 
 
 @contextmanager
@@ -68,14 +46,13 @@ def quiet_stack(max_containers: int = BENCH_MAX_CONTAINERS) -> Iterator[BenchSta
     run it: IAM per function, transaction conflicts, Telegram's flood control."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with (
-        _strict_aws_without_nagle() as nagle_workaround,
         dynamodb_server() as endpoint,
         tempfile.TemporaryDirectory(prefix="murmur-bench-probe-") as tmp,
     ):
         control = ProbeControl(Path(tmp) / "probe.json")
         env = {"POWERTOOLS_LOG_LEVEL": "WARNING", **probe_environment(endpoint, control)}
         with LocalStack(dynamodb_endpoint=endpoint, extra_function_env=env, max_containers=max_containers) as stack:
-            yield BenchStack(stack, control, nagle_workaround)
+            yield BenchStack(stack, control)
 
 
 class ChatPacer:
