@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-fast e2e-deps lint bench clean
+# The botocore that an older python3.13 Lambda runtime bundles (the layer ships no SDK: the runtime's is used),
+# kept beside the venv for tests/functional/test_runtime_botocore.py. Its deps (jmespath, dateutil, urllib3)
+# come from the project's venv.
+RUNTIME_BOTOCORE := 1.34.145
+RUNTIME_BOTOCORE_DIR := .venv-runtime-botocore
+
+.PHONY: dev test test-fast e2e-deps lint bench clean runtime-botocore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,6 +19,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(RUNTIME_BOTOCORE_DIR)/.installed-$(RUNTIME_BOTOCORE): | $(STAMP)
+	rm -rf $(RUNTIME_BOTOCORE_DIR)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --target $(RUNTIME_BOTOCORE_DIR) \
+		botocore==$(RUNTIME_BOTOCORE)
+	touch $@
+
+runtime-botocore: $(RUNTIME_BOTOCORE_DIR)/.installed-$(RUNTIME_BOTOCORE)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -25,10 +39,10 @@ e2e-deps: node_modules/.installed
 dev: $(STAMP) node_modules/.installed
 	$(BIN)/python -m sandbox.dev
 
-test: $(STAMP) e2e-deps
+test: $(STAMP) e2e-deps runtime-botocore
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) runtime-botocore
 	$(BIN)/python -m pytest tests/unit tests/functional
 
 lint: $(STAMP)
@@ -39,7 +53,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache $(RUNTIME_BOTOCORE_DIR)
 
 # Deploying to AWS: sam build (no Docker), secrets, deploy, bot setup, site publishing, teardown.
 include mk/deploy.mk
+
+# The deploy rehearsal (tests/functional/test_deploy_rehearsal.py) runs `make deploy` with the pinned SAM CLI.
+test test-fast: $(SAM_VENV)/.installed

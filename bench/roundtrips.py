@@ -12,10 +12,11 @@ from typing import Any
 # operation: (DynamoDB minimum, Bot API minimum from the Lambda, how the minimum is reached)
 MINIMUMS: dict[str, tuple[int, int, str]] = {
     "send": (
-        2,
-        1,
-        "BatchGetItem (link with its blocks + sender's ban) + TransactWriteItems (message, counters, 2 rate "
-        "windows); 1 sendMessage",
+        4,
+        0,
+        "BatchGetItem (link with its blocks + sender's ban) + GetItem (the owner's controls, which no send "
+        "writes) + TransactWriteItems (message, sender's window, one tally shard) + UpdateItem (the owner's "
+        "coalesced announcement, ADR 0007); no Bot API call",
     ),
     "inbox_page": (2, 0, "Query messages + GetItem owner (plan decides what is readable)"),
     "read": (2, 0, "BatchGetItem (message + owner) + TransactWriteItems (mark read, unread counter)"),

@@ -3,12 +3,20 @@
     python infra/stack_ops.py put-secrets     --stack murmur   # BOT_TOKEN from the environment
     python infra/stack_ops.py publish-site    --stack murmur   # static_site/ -> bucket, invalidate
     python infra/stack_ops.py output NAME     --stack murmur   # one stack output, for other targets
-    python infra/stack_ops.py region                           # the region boto3 resolves (for setup-bot)
+    python infra/stack_ops.py parameter NAME  --stack murmur   # one stack parameter (BotUsername for setup-bot)
+    python infra/stack_ops.py region                           # the region every step uses (see below)
     python infra/stack_ops.py empty-bucket    --stack murmur   # before `sam delete` (versioned bucket)
 
 Secrets never appear on a command line (where `ps` would show them) nor in the output: the bot token
 is read from the BOT_TOKEN environment variable, the webhook and pseudonym secrets are generated here.
-Credentials and region come from the usual AWS environment (AWS_PROFILE, AWS_REGION, ...).
+Credentials come from the usual AWS environment (AWS_PROFILE, access keys, ...).
+
+The region has one rule, used by every step (`mk/deploy.mk` hands `region`'s answer to `sam deploy`,
+`sam delete` and the bot setup): AWS_REGION, else AWS_DEFAULT_REGION, else the AWS profile's region; none
+at all is an error, never a silent us-east-1. The SAM CLI and boto3 on their own read only the last two
+(AWS_REGION is the AWS CLI's and Lambda's), which is how secrets and stack could land apart. And once a
+guided deploy has saved the stack's region in samconfig.toml, a shell that resolves another one is stopped
+before it writes a secret or starts a second stack in the wrong place.
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ import re
 import secrets
 import sys
 import time
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+SAMCONFIG = Path(__file__).resolve().parents[1] / "samconfig.toml"
 BOT_TOKEN_PATTERN = re.compile(r"^[0-9]{5,16}:[A-Za-z0-9_-]{30,64}$")
 # 48 random bytes as 64 URL-safe characters: fits Telegram's secret_token (1-256 of A-Z, a-z, 0-9,
 # _ and -) and is a 384-bit HMAC key for pseudonyms.
@@ -37,21 +48,58 @@ class StackOpsError(Exception):
     """A step cannot go on; the message says what to do."""
 
 
-def stack_outputs(stack: str) -> dict[str, str]:
+def _describe(stack: str) -> dict[str, Any]:
     cloudformation = boto3.client("cloudformation")
     try:
-        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        described: dict[str, Any] = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
     except cloudformation.exceptions.ClientError as error:
-        raise StackOpsError(f"stack {stack!r} not found: deploy it first (make deploy)") from error
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        region = cloudformation.meta.region_name
+        raise StackOpsError(f"stack {stack!r} not found in {region}: deploy it first (make deploy)") from error
+    return described
 
 
-def resolved_region() -> str:
-    """The region every step uses (AWS_REGION, then the profile's), so the bot setup reads SSM there."""
-    # botocore itself reads AWS_DEFAULT_REGION and the profile, not AWS_REGION (which SAM CLI honours).
-    region = os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+def stack_outputs(stack: str) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in _describe(stack).get("Outputs", [])}
+
+
+def stack_parameters(stack: str) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in _describe(stack).get("Parameters", [])}
+
+
+def saved_region(samconfig: Path = SAMCONFIG) -> str:
+    """The region a guided deploy saved in samconfig.toml ("" before the first one)."""
+    try:
+        config = tomllib.loads(samconfig.read_text())
+    except FileNotFoundError:
+        return ""
+    default = config.get("default", {})
+    for section in ("deploy", "global"):
+        region = default.get(section, {}).get("parameters", {}).get("region", "")
+        if region:
+            return str(region)
+    return ""
+
+
+def resolved_region(env: Mapping[str, str] = os.environ, samconfig: Path = SAMCONFIG) -> str:
+    """The one region of every step: AWS_REGION, else AWS_DEFAULT_REGION, else the AWS profile's region,
+    and never one that contradicts the region samconfig.toml saved for the stack (see the module's doc)."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        region, source = env.get(variable, "").strip(), variable
+        if region:
+            break
+    else:
+        region, source = boto3.session.Session().region_name or "", "your AWS profile"
     if not region:
-        raise StackOpsError("no AWS region: set AWS_REGION (or a region in your AWS profile)")
+        raise StackOpsError(
+            "no AWS region: export AWS_REGION=<region> (one region holds the secrets, the stack and the site)"
+        )
+    saved = saved_region(samconfig)
+    if saved and saved != region:
+        raise StackOpsError(
+            f"this shell's region is {region} (from {source}), but samconfig.toml says the stack is in {saved}:"
+            f" export AWS_REGION={saved}. (To move to {region}, deploy a new stack there: remove the region"
+            " lines from samconfig.toml, then make secrets and make deploy GUIDED=1.)"
+        )
     return region
 
 
@@ -68,7 +116,7 @@ def put_secrets(token_param: str, secret_param: str, pseudonym_param: str, rotat
         raise StackOpsError("set BOT_TOKEN to the token @BotFather gave you (digits:letters)")
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name=token_param, Value=token, Type="SecureString", Overwrite=True)
-    print(f"stored the bot token in {token_param}")
+    print(f"stored the bot token in {token_param} ({ssm.meta.region_name})")
     if _generate_once(ssm, secret_param, "webhook secret", replace=rotate):
         print(f"stored a new webhook secret in {secret_param}")
     else:
@@ -136,9 +184,12 @@ def publish_site(stack: str, site_dir: Path) -> None:
 def empty_bucket(stack: str) -> None:
     """Delete every object version, so CloudFormation can delete the versioned site bucket."""
     try:
-        bucket = stack_outputs(stack)["SiteBucketName"]
+        bucket = stack_outputs(stack).get("SiteBucketName")
     except StackOpsError:
         print(f"stack {stack!r} not found; nothing to empty")
+        return
+    if bucket is None:  # a first deploy that rolled back has no outputs (and no bucket left)
+        print(f"stack {stack!r} has no site bucket; nothing to empty")
         return
     boto3.resource("s3").Bucket(bucket).object_versions.delete()
     print(f"emptied s3://{bucket} (all versions)")
@@ -146,8 +197,10 @@ def empty_bucket(stack: str) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["put-secrets", "publish-site", "output", "region", "empty-bucket"])
-    parser.add_argument("name", nargs="?", help="the output's name (for `output`)")
+    parser.add_argument(
+        "command", choices=["put-secrets", "publish-site", "output", "parameter", "region", "empty-bucket"]
+    )
+    parser.add_argument("name", nargs="?", help="the output's or parameter's name (for `output`, `parameter`)")
     parser.add_argument("--stack", default="murmur")
     parser.add_argument("--token-param", default="/murmur/bot-token")
     parser.add_argument("--secret-param", default="/murmur/webhook-secret")
@@ -155,7 +208,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--site-dir", type=Path, default=Path("static_site"))
     args = parser.parse_args(argv[1:])
     try:
-        # Every client below, in the one region resolved the way SAM CLI does (AWS_REGION first).
+        # Every client below, in the one region of every step.
         region = resolved_region()
         boto3.setup_default_session(region_name=region)
         if args.command == "put-secrets":
@@ -172,10 +225,10 @@ def main(argv: list[str]) -> int:
         elif args.command == "region":
             print(region)
         else:
-            outputs = stack_outputs(args.stack)
-            if args.name not in outputs:
-                raise StackOpsError(f"no output {args.name!r}; the stack has {sorted(outputs)}")
-            print(outputs[args.name])
+            values = stack_outputs(args.stack) if args.command == "output" else stack_parameters(args.stack)
+            if args.name not in values:
+                raise StackOpsError(f"no {args.command} {args.name!r}; the stack has {sorted(values)}")
+            print(values[args.name])
     except StackOpsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

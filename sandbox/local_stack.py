@@ -162,8 +162,8 @@ class LocalStack(Service):
         self.webapp_url = webapp_url
         # Telegram gives the bot 10 s to answer a pre-checkout query.
         self.precheckout_timeout = precheckout_timeout
-        self.stack_name = STACK_NAME
         self.table_prefix = f"sbx{uuid.uuid4().hex[:8]}-"
+        self.stack_name = f"{STACK_NAME}-{self.table_prefix.rstrip('-')}"
         self.env: dict[str, str] = {}
         self.tables: dict[str, str] = {}
         self.functions: dict[str, LoadedFunction] = {}
@@ -260,8 +260,19 @@ class LocalStack(Service):
 
     @property
     def parameter_values(self) -> dict[str, str]:
-        """The CloudFormation parameters of the sandbox's "deploy" (the others keep their defaults)."""
-        return {"AdminIds": str(DEMO_USERS[0]["id"]), "BotUsername": SANDBOX_BOT_USERNAME}
+        """The CloudFormation parameters of the sandbox's "deploy" (the others keep their defaults). The secrets'
+        names are this stack's own, as two deployments in one account would choose: moto keeps one SSM per
+        process, and stacks started side by side (tests, `make dev` beside them) must not read each other's."""
+        names = {
+            "BotTokenParameterName": "bot-token",
+            "WebhookSecretParameterName": "webhook-secret",
+            "PseudonymSecretParameterName": "pseudonym-secret",
+        }
+        return {
+            "AdminIds": str(DEMO_USERS[0]["id"]),
+            "BotUsername": SANDBOX_BOT_USERNAME,
+            **{parameter: f"/{self.stack_name}/{name}" for parameter, name in names.items()},
+        }
 
     def _physical_ids(self) -> dict[str, str]:
         ids = {logical: f"{self.table_prefix}{logical}" for logical in TABLE_ENV}

@@ -53,7 +53,8 @@ class Services:
             return {}
         from murmur.store.parameters import read_parameters
 
-        return read_parameters(wanted, s.region)
+        # The site URL may not exist yet (see webapp_url); a missing secret is an error at once.
+        return read_parameters(wanted, s.region, optional=[s.webapp_url_param] if s.webapp_url_param else [])
 
     @cached_property
     def client(self) -> Any:
@@ -80,10 +81,22 @@ class Services:
     def webhook_secret(self) -> str:
         return self._configured(self.settings.webhook_secret, self.settings.webhook_secret_param, "the webhook secret")
 
-    @cached_property
+    @property
     def webapp_url(self) -> str:
-        """Where web_app buttons open the Mini App: set directly locally, published by the stack on AWS."""
-        return self._configured(self.settings.webapp_url, self.settings.webapp_url_param, "the Mini App URL")
+        """Where web_app buttons open the Mini App: set directly locally, published by the stack on AWS.
+
+        On AWS the stack writes the parameter once its CloudFront distribution exists, minutes into the first
+        deploy, while the schedule may already run the cron: until then this is "" (no user can exist before
+        `make setup-bot`, which needs the finished stack, so nothing is due that would show it) and every access
+        asks SSM again; once found, the value is kept for the container's life."""
+        s = self.settings
+        if s.webapp_url or not s.webapp_url_param:
+            return self._configured(s.webapp_url, s.webapp_url_param, "the Mini App URL")
+        if s.webapp_url_param not in self.parameters:
+            from murmur.store.parameters import read_parameters
+
+            self.parameters.update(read_parameters([s.webapp_url_param], s.region, optional=[s.webapp_url_param]))
+        return self.parameters.get(s.webapp_url_param, "")
 
     @cached_property
     def pseudonym_secret(self) -> bytes:
@@ -112,7 +125,13 @@ class Services:
         """Every notice goes through it: sent now, or owed in the outbox while Telegram cannot take it."""
         from murmur.delivery import NoticeDelivery
 
-        return NoticeDelivery(self.gateway, self.repos.outbox, self.clock)
+        return NoticeDelivery(self.gateway, self.repos.outbox, self.clock, compose=self._compose_announcement)
+
+    def _compose_announcement(self, owner_id: int) -> Any:
+        """An owner's "new messages" notice, written when the cron delivers it (lazy: only the cron needs it)."""
+        from murmur.announcements import Announcements
+
+        return Announcements(self.inbox, self.webapp_url).compose(owner_id)
 
     @cached_property
     def inbox(self) -> Inbox:

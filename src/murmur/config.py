@@ -37,9 +37,9 @@ class Limits:
     report_chars: int = 300
     body_bytes: int = 16 * 1024
     webhook_body_bytes: int = 64 * 1024
-    # Per sender (all inboxes) and per recipient (all senders), fixed windows.
+    # Per sender (all inboxes), a fixed window. There is no limit per recipient: a popular owner sets their
+    # own (slow mode, a daily cap; see docs/decisions/0007).
     sender_per_window: int = 20
-    recipient_per_window: int = 200
     window_seconds: int = 3600
     inbox_page: int = 20
 
@@ -63,7 +63,8 @@ class Settings:
     dynamodb_endpoint: str | None = None
     region: str = "us-east-1"
     admin_ids: frozenset[int] = frozenset()
-    bot_username: str = "murmur_bot"
+    # The deployment's own bot (the template requires BotUsername); no fallback to someone else's bot.
+    bot_username: str = ""
     webapp_url: str = ""
     webapp_url_param: str | None = None
     initdata_max_age: int = 86400
@@ -95,7 +96,7 @@ class Settings:
             dynamodb_endpoint=e.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
             admin_ids=_ids(e.get("MURMUR_ADMIN_IDS", "")),
-            bot_username=e.get("MURMUR_BOT_USERNAME") or "murmur_bot",
+            bot_username=e.get("MURMUR_BOT_USERNAME", ""),
             webapp_url=e.get("MURMUR_WEBAPP_URL", ""),
             webapp_url_param=e.get("MURMUR_WEBAPP_URL_PARAM") or None,
             initdata_max_age=int(e.get("MURMUR_INITDATA_MAX_AGE", "86400")),
@@ -118,6 +119,8 @@ class SetupEnvironment:
     region: str = ""
     telegram_api_url: str = DEFAULT_API_URL
     stack: str = ""
+    # The stack's BotUsername parameter: the token must belong to that bot.
+    bot_username: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SetupEnvironment:
@@ -132,4 +135,5 @@ class SetupEnvironment:
             region=(e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "").strip(),
             telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             stack=e.get("MURMUR_STACK", "").strip(),
+            bot_username=e.get("MURMUR_BOT_USERNAME", "").strip(),
         )

@@ -33,6 +33,9 @@ MAX_ATTEMPTS = 24  # and after this many tries (Telegram failing all along: over
 LEASE_SECONDS = 120  # a run's hold on the notice it is sending: far longer than one send may take
 FIRST_BACKOFF_SECONDS = 30  # after a 5xx or a network failure, doubling per attempt...
 LONGEST_BACKOFF_SECONDS = 3600  # ...up to an hour
+# At most one "new messages" notice per owner in this long (Telegram allows one message a second to a chat;
+# an owner in a flood gets a running count, not a message per message).
+ANNOUNCE_INTERVAL_SECONDS = 30
 
 
 class Delivery(StrEnum):
@@ -43,6 +46,7 @@ class Delivery(StrEnum):
     REFUSED = "refused"  # refused for good by Telegram (blocked, no such chat): not retried
     DROPPED = "dropped"  # owed too long or tried too often: given up
     TAKEN = "taken"  # another cron run had already taken it from the outbox
+    CURRENT = "current"  # an announcement with nothing left to say: the owner has read everything
     LATER = "later"  # left in the outbox for the next run (its chat is held, or this run is out of time)
     FAILED = "failed"  # storage failed on it; counted, and the run reports a failure
 
@@ -59,6 +63,14 @@ class NoticeOutbox(Protocol):
     def postpone(self, owed: OwedNotice, due_at: int) -> None: ...
 
     def settle(self, owed: OwedNotice, now: int) -> None: ...
+
+    def announce(self, owner_id: int, now: int, expires_at: int) -> None: ...
+
+    def settle_announcement(self, owed: OwedNotice, quiet_until: int) -> bool: ...
+
+
+# What an owner's announcement says when it is delivered (`murmur.announcements`): None if nothing is unread.
+Compose = Callable[[int], "Notice | None"]
 
 
 def buttons_json(buttons: list[list[Button]]) -> str:
@@ -143,10 +155,18 @@ class Pacer:
 class NoticeDelivery:
     """Sends notices through the BotGateway and owes them in the outbox; the only place that decides which."""
 
-    def __init__(self, gateway: BotGateway, outbox: NoticeOutbox, clock: Clock) -> None:
+    def __init__(self, gateway: BotGateway, outbox: NoticeOutbox, clock: Clock, compose: Compose | None = None) -> None:
         self.gateway = gateway
         self.outbox = outbox
         self.clock = clock
+        self.compose = compose
+
+    # ------------------------------------------------------------ new messages, coalesced (the send path)
+    def announce(self, owner_id: int) -> None:
+        """A message was stored for `owner_id`: the next cron run tells them, with every other one since, in
+        one notice. No call to Telegram here: the sender's request never waits for it."""
+        now = int(self.clock.now())
+        self.outbox.announce(owner_id, now, now + KEEP_SECONDS)
 
     # ------------------------------------------------------------ one notice, now (request paths)
     def deliver(self, notice: Notice) -> Delivery:
@@ -226,6 +246,8 @@ class NoticeDelivery:
         held = self.outbox.claim(owed, now + LEASE_SECONDS)
         if held is None:
             return Delivery.TAKEN
+        if held.is_announcement:
+            return self._deliver_announcement(held, pacer)
         if held.expires_at <= now or held.attempts > MAX_ATTEMPTS:
             self.outbox.settle(held, now)
             return Delivery.DROPPED
@@ -237,4 +259,29 @@ class NoticeDelivery:
             return Delivery.OWED
         pacer.sent()
         self.outbox.settle(held, int(self.clock.now()))
+        return Delivery.SENT if sent else Delivery.REFUSED
+
+    def _deliver_announcement(self, held: OwedNotice, pacer: Pacer) -> Delivery:
+        """An owner's coalesced "new messages" notice, written now from the inbox (the count is exact at this
+        moment); never sooner than ANNOUNCE_INTERVAL_SECONDS after the last one. Telegram busy: due again after
+        its retry_after. Messages that arrived meanwhile (`seq` moved): announced again after the interval."""
+        now = int(self.clock.now())
+        if now < held.quiet_until:
+            self.outbox.postpone(held, held.quiet_until)
+            return Delivery.LATER
+        notice = self.compose(held.chat_id) if self.compose else None
+        if notice is None:  # read already, or the owner is gone: nothing to say
+            if not self.outbox.settle_announcement(held, now):
+                self.outbox.postpone(held, now)
+            return Delivery.CURRENT
+        try:
+            sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+        except TelegramUnavailableError as exc:
+            pacer.not_taken(held.chat_id, exc)
+            self.outbox.postpone(held, int(self.clock.now()) + retry_delay(exc, held.attempts))
+            return Delivery.OWED
+        pacer.sent()
+        quiet_until = int(self.clock.now()) + ANNOUNCE_INTERVAL_SECONDS
+        if not self.outbox.settle_announcement(held, quiet_until):
+            self.outbox.postpone(held, quiet_until)  # newer messages: the follow-up comes after the interval
         return Delivery.SENT if sent else Delivery.REFUSED

@@ -53,6 +53,18 @@ class RateLimitedError(MurmurError):
         self.retry_after = retry_after
 
 
+class SlowModeError(RateLimitedError):
+    """This inbox is in slow mode: one message per person per interval the owner chose."""
+
+    code = "slow_mode"
+
+
+class DailyCapReachedError(RateLimitedError):
+    """This inbox has taken as many messages today as its owner allows."""
+
+    code = "daily_cap"
+
+
 class BannedError(ForbiddenError):
     """This account is banned."""
 

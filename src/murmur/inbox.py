@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import secrets
 import string
@@ -16,15 +17,18 @@ from murmur.errors import (
     BannedError,
     BlockedError,
     ConflictError,
+    DailyCapReachedError,
     InvalidInputError,
     NotAcceptingMessagesError,
     NotFoundError,
     RateLimitedError,
+    SlowModeError,
 )
 from murmur.models import Message, Person, User
 from murmur.store.dynamo import Op
 from murmur.store.links import LinkOwner
 from murmur.store.repositories import Repositories
+from murmur.store.tallies import SHARDS, Tally
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 12
@@ -32,6 +36,9 @@ CODE_RE = re.compile(r"^[A-Za-z0-9]{12}$")
 MESSAGE_ID_RE = re.compile(r"^\d{13}[0-9a-f]{8}$")
 PREVIEW_WORDS = 3
 PREVIEW_MAX_CHARS = 48
+DAY_SECONDS = 86400
+SLOW_MODE_CHOICES = (0, 60, 600, 3600, 86400)  # what an owner may choose: off, a minute ... a day
+MAX_DAILY_CAP = 100_000
 
 
 def new_link_code() -> str:
@@ -86,6 +93,18 @@ def describe_clue(clue: str, language_code: str | None) -> str:
     if kind == "initial":
         return texts.text("clue_initial", language_code, value=value)
     return texts.text("clue_premium_yes" if value == "yes" else "clue_premium_no", language_code)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    received: int
+    unread: int
+    today: int
+
+
+def daily_quotas(cap: int) -> list[int]:
+    """A daily cap split over the tally shards, exactly: the shares add up to `cap`."""
+    return [cap // SHARDS + (1 if shard < cap % SHARDS else 0) for shard in range(SHARDS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +186,33 @@ class Inbox:
     def set_accepting(self, user_id: int, accepting: bool) -> None:
         self.repos.users.set_flag(user_id, "accepts_messages", accepting)
 
+    def set_limits(self, user: User, slow_mode_seconds: int | None, daily_cap: int | None) -> None:
+        """The owner's own protection for a popular link: slow mode (per sender) and a daily cap (in all)."""
+        slow = user.slow_mode_seconds if slow_mode_seconds is None else slow_mode_seconds
+        cap = user.daily_cap if daily_cap is None else daily_cap
+        if slow not in SLOW_MODE_CHOICES:
+            raise InvalidInputError(f"slow mode must be one of {SLOW_MODE_CHOICES} seconds")
+        if not 0 <= cap <= MAX_DAILY_CAP:
+            raise InvalidInputError(f"the daily cap must be between 0 (none) and {MAX_DAILY_CAP}")
+        self.repos.users.set_inbox_limits(user.user_id, slow, cap)
+        user.slow_mode_seconds, user.daily_cap = slow, cap
+
+    # ------------------------------------------------------------------ counts
+    def counts(self, owner: User) -> InboxCounts:
+        """Received, unread and today's messages: the shards' sums over the user item's older counters."""
+        day = int(self.clock.now()) // DAY_SECONDS
+        shards: list[Tally | None] = self.repos.batch.get(self.repos.tallies.refs(owner.user_id, day), consistent=True)
+        found = [shard for shard in shards if shard is not None]
+        return InboxCounts(
+            received=owner.received + sum(shard.received for shard in found),
+            unread=max(0, owner.unread + sum(shard.unread for shard in found)),
+            today=sum(shard.today for shard in found),
+        )
+
+    def newest(self, owner_id: int) -> Message | None:
+        messages, _ = self.repos.messages.page(owner_id, 1, None)
+        return messages[0] if messages else None
+
     # ------------------------------------------------------------------ links
     def link_owner(self, code: str) -> LinkOwner:
         if not CODE_RE.match(code):
@@ -178,9 +224,11 @@ class Inbox:
 
     # ------------------------------------------------------------------ sending
     def send(self, sender: Person, code: str, raw_text: str, show_nickname: bool = False) -> tuple[Message, LinkOwner]:
-        """Store an anonymous message in two round trips: one batch read (the link with its blocks, and the
-        sender's ban flag), then one transaction (the message, the recipient's counters on condition that
-        they accept messages and are not banned, and both rate windows)."""
+        """Store an anonymous message. Reads first: the link with its blocks and the sender's ban flag, then the
+        owner's settings (accepting, banned, slow mode, daily cap) — items no send writes. Then one transaction
+        of items no other sender's send writes, except by chance: the message, the sender's own rate window,
+        one of the owner's tally shards (picked at random) and, in slow mode, the sender's turn in this inbox.
+        A popular inbox takes many sends at once without their transactions conflicting on one item."""
         text = clean_text(raw_text, self.limits.message_chars, "message")
         if not CODE_RE.match(code):
             raise NotFoundError("no such link")
@@ -194,6 +242,9 @@ class Inbox:
         pseudo = abuse.pseudonym(self.pseudonym_secret, owner.user_id, sender.id)
         if pseudo in owner.blocked:
             raise BlockedError()
+        settings = self.repos.users.get(owner.user_id, consistent=True)
+        if settings is None or not settings.accepts_messages or settings.banned:
+            raise NotAcceptingMessagesError()
         now = self.clock.now()
         message = Message(
             recipient_id=owner.user_id,
@@ -210,19 +261,44 @@ class Inbox:
         def limited() -> RateLimitedError:
             return RateLimitedError("too many messages; try again later", window.retry_after(now))
 
-        expires = window.end + 60
+        def slow() -> RateLimitedError:
+            return SlowModeError("this inbox is in slow mode", settings.slow_mode_seconds)
+
+        def capped() -> RateLimitedError:
+            return DailyCapReachedError("this inbox is full for today", DAY_SECONDS - int(now) % DAY_SECONDS)
+
         ops: list[Op] = [
             self.repos.messages.put_op(message),
-            self.repos.users.receive_op(owner.user_id, NotAcceptingMessagesError),
             self.repos.state.window_op(
-                f"send#{sender.id}#{window.start}", self.limits.sender_per_window, expires, limited
-            ),
-            self.repos.state.window_op(
-                f"recv#{owner.user_id}#{window.start}", self.limits.recipient_per_window, expires, limited
+                f"send#{sender.id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
             ),
         ]
-        self.repos.tx.write(ops)
-        return message, owner
+        if settings.slow_mode_seconds:
+            until = int(now) + settings.slow_mode_seconds
+            ops.append(self.repos.state.slow_mode_op(owner.user_id, pseudo, int(now), until, slow))
+        day = int(now) // DAY_SECONDS
+        if not settings.daily_cap:
+            shard = random.randrange(SHARDS)
+            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner.user_id, shard, day, None, capped)])
+            return message, owner
+        # A daily cap: each shard takes its share of it; a full shard sends the message to another, and only
+        # when every share is taken is the inbox full for today (exact: the shares add up to the cap).
+        # The shards are read first (eventually consistent: a stale count only costs a refused try), so a full
+        # inbox refuses without writing, and a filling one sends each message to a shard with room.
+        quotas = daily_quotas(settings.daily_cap)
+        tallies: list[Tally | None] = self.repos.batch.get(self.repos.tallies.refs(owner.user_id, day))
+        taken = [tally.today if tally else 0 for tally in tallies]
+        shards = [shard for shard in range(SHARDS) if taken[shard] < quotas[shard]]
+        random.shuffle(shards)
+        for shard in shards:
+            try:
+                self.repos.tx.write(
+                    [*ops, self.repos.tallies.count_op(owner.user_id, shard, day, quotas[shard], capped)]
+                )
+                return message, owner
+            except DailyCapReachedError:
+                continue
+        raise capped()
 
     # ------------------------------------------------------------------ reading
     def view(self, message: Message, owner: User) -> MessageView:
@@ -274,7 +350,7 @@ class Inbox:
                 self.repos.tx.write(
                     [
                         self.repos.messages.mark_read_op(owner_id, message_id),
-                        self.repos.users.read_one_op(owner_id),
+                        self.repos.tallies.read_one_op(owner_id, random.randrange(SHARDS)),
                     ]
                 )
         return view

@@ -37,8 +37,10 @@ class User:
     banned: bool = False
     referrals: int = 0
     created_at: int = 0
-    received: int = 0  # counters kept by the send and read transactions
+    received: int = 0  # counts from before the sharded tallies (store/tallies.py); their base
     unread: int = 0
+    slow_mode_seconds: int = 0  # the owner's controls: one message per sender per this many seconds (0: off)
+    daily_cap: int = 0  # at most this many messages a day (0: no cap)
 
     def plan_active(self, now: float) -> bool:
         return self.plan is not PlanKind.FREE and self.plan_expires_at is not None and now < self.plan_expires_at
@@ -115,3 +117,10 @@ class OwedNotice:
     buttons: str = ""  # JSON, rows of buttons as `delivery.buttons_json` writes them
     attempts: int = 0
     expires_at: int = 0
+    seq: int = 0  # announcements only: how many messages were announced into it
+    quiet_until: int = 0  # announcements only: no new one before this
+
+    @property
+    def is_announcement(self) -> bool:
+        """The coalesced "new messages" notice of one owner, written when it is delivered."""
+        return self.key.startswith("outbox#notify#")

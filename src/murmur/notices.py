@@ -31,6 +31,17 @@ def new_message(webapp_url: str, recipient_id: int, language: str, message: Mess
     )
 
 
+def new_messages(webapp_url: str, recipient_id: int, language: str, unread: int, newest: Message) -> Notice:
+    """One notice for every unread message: the count and the newest one's free preview."""
+    if unread == 1:
+        return new_message(webapp_url, recipient_id, language, newest)
+    return Notice(
+        recipient_id,
+        texts.text("new_messages", language, count=unread, preview=preview(newest.text)),
+        [[Button(texts.text("open_inbox", language), web_app_url=app_url(webapp_url))]],
+    )
+
+
 def reply(sender_language: str | None, message: Message, reply_text: str) -> Notice:
     """To the anonymous sender: what they wrote (a preview) and the owner's answer."""
     return Notice(

@@ -44,6 +44,8 @@ def erase_user(repos: Repositories, user_id: int) -> Erased:
     payments = repos.payments.of_user(user_id, limit=1000)
     for payment in payments:
         repos.payments.anonymize(payment.charge_id)
+    repos.tallies.delete_all(user_id)
+    repos.outbox.forget_announcements(user_id)
     if user is not None:
         if user.link_code:
             repos.links.delete(user.link_code)

@@ -10,6 +10,11 @@ _T: dict[str, dict[str, str]] = {
         "ru": "💌 Новое анонимное сообщение: «{preview}»",
         "es": "💌 Nuevo mensaje anónimo: «{preview}»",
     },
+    "new_messages": {
+        "en": "💌 {count} new anonymous messages. The newest: “{preview}”",
+        "ru": "💌 Новых анонимных сообщений: {count}. Последнее: «{preview}»",
+        "es": "💌 {count} mensajes anónimos nuevos. El más reciente: «{preview}»",
+    },
     "open": {"en": "Open", "ru": "Открыть", "es": "Abrir"},
     "open_inbox": {"en": "Open my inbox", "ru": "Открыть входящие", "es": "Abrir mi bandeja"},
     "write": {"en": "Write anonymously", "ru": "Написать анонимно", "es": "Escribir anónimamente"},

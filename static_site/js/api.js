@@ -42,6 +42,7 @@ export function createApi(initData, fetchImpl = window.fetch.bind(window)) {
   return {
     me: () => request("GET", "/api/me"),
     setAccepting: (accepts) => request("PATCH", "/api/me", { accepts_messages: accepts }),
+    setLimits: (limits) => request("PATCH", "/api/me", limits),
     deleteMe: () => request("DELETE", "/api/me"),
     link: (code) => request("GET", `/api/links/${enc(code)}`),
     send: (code, { text, gift, showNickname }) =>

@@ -53,7 +53,9 @@ def test_share_send_with_gift_unlock_hint_reply(page: Page, dev_server: DevServe
     expect(app.locator("#sent")).to_be_visible()
     expect(app.locator("#gift-status")).to_contain_text("Gift delivered")
 
-    # Alice gets the bot's notification with the three-word preview, and opens the message from it.
+    # Alice gets the bot's notification with the three-word preview (from the cron: ADR 0007), and opens the
+    # message from it.
+    sim.run_cron()
     sim.as_user(ALICE)
     notice = sim.bot_bubbles.filter(has_text="You make every…").last
     expect(notice).to_be_visible()

@@ -112,7 +112,8 @@ def test_settings_stop_messages_then_delete_data(page: Page, dev_server: DevServ
     expect(app.locator("#toast")).to_have_text("Guardado")
 
     app = sim.as_user(BOB).open_app(start_param=code)
-    expect(app.locator(".state-empty h2")).to_have_text("Carla is not accepting messages right now.")
+    paused = "Carla's inbox is paused: Carla is not accepting messages right now."
+    expect(app.locator(".state-empty h2")).to_have_text(paused)
     expect(sim.main_button).to_be_hidden()
 
     app = sim.as_user(CARLA).open_app()

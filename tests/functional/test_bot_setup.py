@@ -45,6 +45,7 @@ def environment(fake: FakeBotApi, **extra: str) -> dict[str, str]:
         "MURMUR_SITE_URL": SITE,
         "MURMUR_WEBHOOK_URL": WEBHOOK,
         "MURMUR_STACK": "murmur",
+        "MURMUR_BOT_USERNAME": fake.bot_user["username"],
         **extra,
     }
 
@@ -170,3 +171,50 @@ def test_bad_input_is_refused_before_any_call(
     assert setup.main([], environment(fake, **change)) == 1
     assert message in capsys.readouterr().err
     assert fake.calls() == []
+
+
+def test_a_token_of_another_bot_is_refused_before_anything_changes(
+    fake: FakeBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stack builds every personal link as t.me/<BotUsername>: a webhook for another bot would hand out
+    links to a bot that is not this deployment (or to a stranger's)."""
+    assert setup.main([], environment(fake, MURMUR_BOT_USERNAME="someone_elses_bot")) == 1
+
+    err = capsys.readouterr().err
+    assert "BotUsername=someone_elses_bot" in err and f"@{fake.bot_user['username']}" in err
+    assert [c.method for c in fake.calls()] == ["getMe"]
+    assert fake.webhook == {"url": ""}
+
+
+def test_the_username_is_matched_as_telegram_does_regardless_of_case(fake: FakeBotApi) -> None:
+    assert setup.main([], environment(fake, MURMUR_BOT_USERNAME=fake.bot_user["username"].upper())) == 0
+
+
+def test_without_a_main_mini_app_the_setup_names_the_botfather_step_and_fails_until_it_is_done(
+    fake: FakeBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Personal links are `t.me/<bot>?startapp=<code>`, which opens the bot's main Mini App and nothing else.
+    Only BotFather can set one; getMe says whether it is set (Bot API 8.0 `has_main_web_app`)."""
+    # Given a bot for which BotFather has no main Mini App (the fake plays Telegram's getMe)
+    fake._bot_user.pop("has_main_web_app")  # Telegram leaves the field out when it is false
+
+    # When the setup runs, Then it still sets everything else, and fails with the exact step to take
+    assert setup.main([], environment(fake)) == 1
+    err = capsys.readouterr().err
+    assert "Configure Mini App" in err and SITE in err and "make setup-bot" in err
+    assert fake.webhook["url"] == WEBHOOK
+    assert [c.method for c in fake.calls()][-1] == "setWebhook"
+
+    # When the operator has done it in BotFather, Then the next run passes
+    fake._bot_user["has_main_web_app"] = True
+    assert setup.main([], environment(fake)) == 0
+    assert "done: open https://t.me/" in capsys.readouterr().out
+
+
+def test_no_setting_falls_back_to_someone_elses_bot() -> None:
+    """Without MURMUR_BOT_USERNAME the links have no bot name rather than a stranger's (the template requires
+    BotUsername, so a deployed function always has it)."""
+    from murmur.config import Settings
+
+    tables = {k: "t" for k in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE", "PAYMENTS_TABLE")}
+    assert Settings.from_env({**tables, "STATE_TABLE": "t"}).bot_username == ""

@@ -40,6 +40,7 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 REGION = "us-east-1"
 STACK = "murmur-test"
 ARTIFACTS = "murmur-artifacts"
+BOT_USERNAME = "my_murmur_bot"
 UNSUPPORTED_BY_MOTO = {
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage",
@@ -198,6 +199,7 @@ def stack(translated: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     TemplateBody=json.dumps(pruned),
                     Capabilities=["CAPABILITY_IAM"],
                     Parameters=[
+                        {"ParameterKey": "BotUsername", "ParameterValue": BOT_USERNAME},
                         {"ParameterKey": "AdminIds", "ParameterValue": "111,222"},
                         {"ParameterKey": "CreateDashboard", "ParameterValue": "true"},
                     ],
@@ -209,6 +211,7 @@ def stack(translated: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 "physical": {s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries},
                 "removed": removed,
                 "outputs": {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
+                "pruned": pruned,
             }
     finally:
         for key, value in saved.items():
@@ -256,6 +259,7 @@ def test_functions_run_the_layer_on_python313_arm64_with_table_names(
             assert variables[env] == physical[logical]
         assert variables["TELEGRAM_BOT_TOKEN_PARAM"] == "/murmur/bot-token"
         assert variables["MURMUR_ADMIN_IDS"] == "111,222"
+        assert variables["MURMUR_BOT_USERNAME"] == BOT_USERNAME
         assert variables["PTB_TIMEDELTA"] == "1"
         assert "TELEGRAM_BOT_TOKEN" not in variables and "MURMUR_PSEUDONYM_SECRET" not in variables
         pseudonym_param = variables.get("MURMUR_PSEUDONYM_SECRET_PARAM")
@@ -267,11 +271,57 @@ def test_functions_run_the_layer_on_python313_arm64_with_table_names(
         assert props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["Layers"] == [{"Ref": layer}]
-    concurrency = {
+
+
+def reserved_concurrency(physical: dict[str, str]) -> dict[str, int | None]:
+    aws_lambda = boto3.client("lambda", region_name=REGION)
+    return {
         f: aws_lambda.get_function_concurrency(FunctionName=physical[f]).get("ReservedConcurrentExecutions")
         for f in FUNCTION_TABLES
     }
-    assert concurrency == {"WebhookFunction": 40, "MiniAppApiFunction": 50, "SubscriptionsCronFunction": 1}
+
+
+def test_by_default_nothing_is_reserved_so_any_account_can_deploy(stack: dict[str, Any]) -> None:
+    """Lambda keeps 100 of an account's concurrency unreserved: reserving 91 fails on any quota under 191, and
+    new accounts often start at 10. The default deploy reserves nothing."""
+    assert reserved_concurrency(stack["physical"]) == dict.fromkeys(FUNCTION_TABLES)
+
+
+def test_reserve_concurrency_true_caps_webhook_api_and_cron(stack: dict[str, Any]) -> None:
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    name = f"{STACK}-reserved"
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(stack["pruned"]),
+        Capabilities=["CAPABILITY_IAM"],
+        Parameters=[
+            {"ParameterKey": "BotUsername", "ParameterValue": BOT_USERNAME},
+            {"ParameterKey": "ReserveConcurrency", "ParameterValue": "true"},
+        ],
+    )
+    try:
+        summaries = cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        physical = {s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries}
+        assert reserved_concurrency(physical) == {
+            "WebhookFunction": 40,  # Telegram's max_connections (make setup-bot sets 40)
+            "MiniAppApiFunction": 50,
+            "SubscriptionsCronFunction": 1,
+        }
+        assert sum(v or 0 for v in reserved_concurrency(physical).values()) + 100 == 191  # the quota it needs
+    finally:
+        cloudformation.delete_stack(StackName=name)
+
+
+def test_bot_username_is_required(stack: dict[str, Any]) -> None:
+    """Every personal link is t.me/<BotUsername>: a deploy without it must fail, not fall back to a stranger's bot."""
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    with pytest.raises(cloudformation.exceptions.ClientError, match="BotUsername"):
+        cloudformation.create_stack(
+            StackName=f"{STACK}-nameless", TemplateBody=json.dumps(stack["pruned"]), Capabilities=["CAPABILITY_IAM"]
+        )
+    parameter = load_sam_template()["Parameters"]["BotUsername"]
+    assert "Default" not in parameter
+    assert not re.fullmatch(parameter["AllowedPattern"], "") and re.fullmatch(parameter["AllowedPattern"], BOT_USERNAME)
 
 
 def role_statements(stack: dict[str, Any], function: str) -> list[dict[str, Any]]:

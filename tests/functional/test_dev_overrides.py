@@ -24,6 +24,7 @@ def test_own_dynamodb_and_bot_api_replace_the_embedded_ones() -> None:
             client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
             tables = client.list_tables()["TableNames"]
             assert stack.env["MESSAGES_TABLE"] in tables
+            stack.run_cron()  # the owner's announcement (ADR 0007)
             assert own_bot_api.calls("sendMessage", chat_id=1001)  # the notification went to our Bot API
             assert not stack.bot_api.calls("sendMessage")
     finally:

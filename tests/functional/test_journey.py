@@ -20,8 +20,10 @@ def test_share_send_notify_preview_unlock_read(stack: LocalStack) -> None:
     assert sent.status == 201, sent.body
     message_id = sent.json()["message_id"]
 
+    before = len(stack.bot_api.messages_to(ALICE))
+    stack.run_cron()  # the owner hears of it from the cron, not on the sender's request
     notes = stack.bot_api.messages_to(ALICE)
-    assert notes and "You make every…" in notes[-1]["text"]
+    assert len(notes) == before + 1 and "You make every…" in notes[-1]["text"]
     assert "Bob" not in notes[-1]["text"] and str(BOB) not in str(notes[-1])
 
     inbox = stack.api("GET", "/api/inbox", user=ALICE).json()

@@ -88,41 +88,41 @@ def test_a_secret_outside_a_functions_policy_denies_its_whole_parameter_read(var
 
     assert stack.api("GET", "/api/me", user=person()).status == 500
     denied = {(d.logical_id, d.action, d.resource.rsplit(":", 1)[-1]) for d in stack.aws.denials}
-    assert ("MiniAppApiFunction", "ssm:GetParameters", "parameter/murmur/webhook-secret") in denied
+    secret = stack.parameter_values["WebhookSecretParameterName"]
+    assert ("MiniAppApiFunction", "ssm:GetParameters", f"parameter{secret}") in denied
     assert stack.send_text(person(), "/start").status == 200
     assert all(d.logical_id != "WebhookFunction" for d in stack.aws.denials)
 
 
 # ---------------------------------------------------------------------------------------------- DynamoDB
-def test_concurrent_sends_to_one_owner_all_land_through_real_transaction_conflicts() -> None:
-    """Six containers at once write to one owner's counters and rate window: DynamoDB cancels conflicting
-    transactions, and the product's retries land every message exactly once."""
+def test_concurrent_sends_from_one_sender_all_land_through_real_transaction_conflicts() -> None:
+    """Six containers at once send one person's messages (within their limit), so every transaction writes that
+    sender's rate window: DynamoDB cancels the conflicting ones, and the product's retries land every message
+    exactly once. (Sends to one owner from many senders no longer share an item: test_viral_inbox.py.)"""
     with LocalStack(max_containers=6) as stack:
-        owner = person()
+        owner, sender = person(), person()
         code = link_code(stack, owner)
-        senders = [person() for _ in range(12)]
-        for sender in senders:  # each sender's own account first: the race is on the owner's items only
-            assert stack.api("GET", "/api/me", user=sender).status == 200
+        assert stack.api("GET", "/api/me", user=sender).status == 200
         barrier = threading.Barrier(6)
         statuses: list[int] = []
 
-        def write(batch: list[dict[str, Any]]) -> None:
+        def write(count: int) -> None:
             barrier.wait()
-            for sender in batch:
-                body = {"text": "hello from one of many at once"}
+            for i in range(count):
+                body = {"text": f"hello again, number {i}"}
                 statuses.append(stack.api("POST", f"/api/links/{code}/messages", user=sender, json=body).status)
 
-        threads = [threading.Thread(target=write, args=(senders[i::6],)) for i in range(6)]
+        threads = [threading.Thread(target=write, args=(2,)) for _ in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(60)
 
-        assert statuses == [201] * len(senders)
+        assert statuses == [201] * 12
         assert stack.aws.conflicts > 0, "no transaction ever conflicted: the race did not happen"
         assert stack.functions["MiniAppApiFunction"].container.cold_starts >= 2  # really concurrent containers
         inbox = stack.api("GET", "/api/inbox", user=owner).json()["messages"]
-        assert len(inbox) == len(senders)
+        assert len(inbox) == 12
 
 
 def test_throttling_is_retried_and_past_the_retries_nothing_is_written(stack: LocalStack) -> None:
@@ -145,23 +145,20 @@ def test_throttling_is_retried_and_past_the_retries_nothing_is_written(stack: Lo
 
 
 # ---------------------------------------------------------------------------------------------- Telegram
-def test_a_burst_to_one_chat_is_paced_and_no_notice_is_lost(stack: LocalStack) -> None:
-    """Eight messages to one owner in a row: Telegram takes the first few notices and answers 429 to the rest;
-    those wait in the outbox and the cron delivers every one, paced, each once."""
-    owner = person()
-    sent = [send(stack, owner, person(), f"burst message number {i} arrives")["message_id"] for i in range(8)]
-    assert stack.bot_api.throttled(owner["id"]), "Telegram's flood control never answered 429"
+def test_many_owners_notified_at_once_stay_under_telegrams_overall_limit(stack: LocalStack) -> None:
+    """Forty owners each get a message; one cron run tells every one of them, paced under Telegram's ~30
+    messages a second in all: not one 429 from Telegram, and each owner told once."""
+    owners = [person() for _ in range(40)]
+    for owner in owners:
+        send(stack, owner, person(), "one of many owners at once")
+    stack.bot_api.clear()
 
-    for _ in range(10):  # bounded: each run sends what the pacer allows
-        notified = stack.bot_api.messages_to(owner["id"])
-        if len(notified) >= len(sent):
-            break
-        stack.advance_clock(60)
-        stack.run_cron()
-    notified = [m["text"] for m in stack.bot_api.messages_to(owner["id"])]
-    for i in range(8):
-        assert sum(f"burst message number {i}"[:20] in text for text in notified) >= 1, i
-    assert len(notified) == len(sent)  # each once: none lost, none twice
+    report = stack.run_cron()
+
+    assert report["outbox_sent"] >= len(owners)  # and what earlier tests of the module left due
+    assert stack.bot_api.throttled() == []
+    for owner in owners:
+        assert len(stack.bot_api.messages_to(owner["id"])) == 1
 
 
 # ---------------------------------------------------------------------------------------------- Lambda

@@ -141,6 +141,7 @@ def test_the_cron_only_queries_the_due_indexes_and_never_deletes(template: dict[
             {"Fn::Sub": "${UsersTable.Arn}/index/plan-expiry"},
             {"Fn::Sub": "${UsersTable.Arn}/index/plan-remind"},
         ],
+        {"Fn::GetAtt": ["MessagesTable", "Arn"]},  # the newest message's preview for an announcement (ADR 0007)
         {"Fn::Sub": "${StateTable.Arn}/index/outbox-due"},
     ]
     payments = [s for s in statements if names_in(s["Resource"]) == {"PaymentsTable"}]

@@ -136,6 +136,13 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
     return None
 
 
+def _query_problem(event: dict[str, Any]) -> Response | None:
+    """A query parameter without a name (`?=x`) is no parameter of any route: refused, not ignored."""
+    if any(not name for name in (event.get("queryStringParameters") or {})):
+        return error_response(400, "invalid_input", "a query parameter has no name")
+    return None
+
+
 def as_lambda_response(response: Response) -> dict[str, Any]:
     return {
         "statusCode": response.status_code,
@@ -177,7 +184,7 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
             except errors.UnauthorizedError as exc:
                 return as_lambda_response(domain_error(exc))
             app.append_context(init=init)
-        problem = _body_problem(event)
+        problem = _body_problem(event) or _query_problem(event)
         if problem is not None:
             app.clear_context()
             return as_lambda_response(problem)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MESSAGE_ID = r"^\d{13}[0-9a-f]{8}$"
 LINK_CODE = r"^[A-Za-z0-9]{12}$"
@@ -30,7 +30,17 @@ class SendMessageIn(Strict):
 
 
 class SettingsIn(Strict):
-    accepts_messages: bool
+    accepts_messages: bool | None = None
+    # The owner's own limits for a popular link: per sender (slow mode) and in all (a daily cap); 0 turns off.
+    slow_mode_seconds: Literal[0, 60, 600, 3600, 86400] | None = None
+
+    @field_validator("slow_mode_seconds", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # False == 0 would otherwise match the Literal
+            raise ValueError("slow_mode_seconds must be a number of seconds")
+        return value
+    daily_cap: int | None = Field(default=None, ge=0, le=100_000)
 
 
 class ReplyIn(Strict):
@@ -85,6 +95,9 @@ class MeOut(Strict):
     plan: PlanOut
     received: int
     unread: int
+    today: int
+    slow_mode_seconds: int
+    daily_cap: int
     referrals: int
 
 
@@ -92,6 +105,8 @@ class LinkPageOut(Strict):
     code: str
     display_name: str
     accepts_messages: bool
+    slow_mode_seconds: int
+    daily_cap: int
     is_self: bool
     hint_ladder: list[str]
     gifts: dict[str, int]

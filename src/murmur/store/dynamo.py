@@ -32,11 +32,19 @@ def make_client(region: str, endpoint_url: str | None = None) -> Any:
         # Our requests are built in one place and tested against moto; re-validating every parameter
         # against the service model costs CPU on every call (measured in bench/).
         parameter_validation=False,
-        # Account-based endpoints need the account id, which Lambda's credentials do not carry: resolving
-        # it on every call only to fall back to the regional endpoint costs CPU each time (bench/).
-        account_id_endpoint_mode="disabled",
+        **_without_account_id_endpoints(),
     )
     return botocore_session().create_client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def _without_account_id_endpoints() -> dict[str, str]:
+    """Account-based endpoints need the account id, which Lambda's credentials do not carry: resolving it on
+    every call only to fall back to the regional endpoint costs CPU each time (bench/). The option exists
+    since botocore 1.37 (2025), and the botocore on Lambda is the runtime's, not the one we pin: an older
+    one refuses an unknown option (TypeError) and has no account-based endpoints to turn off."""
+    if "account_id_endpoint_mode" in Config.OPTION_DEFAULTS:
+        return {"account_id_endpoint_mode": "disabled"}
+    return {}
 
 
 # The only AWS services this code calls (DynamoDB, and SSM for secrets on a cold start).

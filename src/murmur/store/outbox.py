@@ -4,7 +4,14 @@ One item per notice, `outbox#<random id>`: the chat, the text, the buttons (JSON
 is pending it also carries `outbox_shard` and `due_at`, the keys of the sparse index `outbox-due`; the cron
 Queries that index for `due_at <= now`, so it reads what is due and nothing else. A run takes a notice with a
 conditional update (`due_at` still what the index showed), so two overlapping runs never both send it; once
-settled the item leaves the index and keeps no text, and TTL removes what is left."""
+settled the item leaves the index and keeps no text, and TTL removes what is left.
+
+New messages are announced through the same index, coalesced: one item per owner, `outbox#notify#<owner>`,
+with no text (the cron writes it when it delivers, from the inbox itself). Every send adds one to its `seq`
+and makes it pending if it was not (a single write after the send's transaction, never inside it); a run
+that delivered it takes it out of the index only if `seq` is still what it claimed, so a message that
+arrived while the notice was being written is announced by the next one. `quiet_until` paces an owner's
+announcements."""
 
 from __future__ import annotations
 
@@ -31,7 +38,10 @@ NAMES = {
     "#buttons": "buttons",
     "#attempts": "attempts",
     "#ttl": "ttl",
+    "#seq": "seq",
+    "#quiet": "quiet_until",
 }
+ANNOUNCEMENT_PREFIX = "outbox#notify#"
 
 
 def _names(*wanted: str) -> dict[str, str]:
@@ -47,6 +57,8 @@ def _owed(item: Item) -> OwedNotice:
         buttons=get_s(item, "buttons", "") or "",
         attempts=get_n(item, "attempts", 0) or 0,
         expires_at=get_n(item, "ttl", 0) or 0,
+        seq=get_n(item, "seq", 0) or 0,
+        quiet_until=get_n(item, "quiet_until", 0) or 0,
     )
 
 
@@ -80,6 +92,43 @@ class OutboxRepository:
         if buttons:
             item["buttons"] = s(buttons)
         self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def announce(self, owner_id: int, now: int, expires_at: int) -> None:
+        """A new message for `owner_id`: count it, and make the owner's announcement pending unless it is."""
+        self._call(
+            "update_item",
+            Key={"pk": s(f"{ANNOUNCEMENT_PREFIX}{owner_id}")},
+            UpdateExpression="SET #due = if_not_exists(#due, :now), #shard = :shard, #chat = :chat, #ttl = :ttl "
+            "ADD #seq :one",
+            ExpressionAttributeNames=_names("#due", "#shard", "#chat", "#ttl", "#seq"),
+            ExpressionAttributeValues={
+                ":now": n(now),
+                ":shard": s(str(owner_id % SHARDS)),
+                ":chat": n(owner_id),
+                ":ttl": n(expires_at),
+                ":one": n(1),
+            },
+        )
+
+    def settle_announcement(self, owed: OwedNotice, quiet_until: int) -> bool:
+        """Done with a claimed announcement: out of the index, the owner left alone until `quiet_until`. False,
+        changing nothing, when messages arrived since the claim (`seq` moved): the caller makes it due again."""
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": s(owed.key)},
+                UpdateExpression="REMOVE #due, #shard SET #quiet = :quiet",
+                ConditionExpression="#due = :held AND #seq = :seq",
+                ExpressionAttributeNames=_names("#due", "#shard", "#quiet", "#seq"),
+                ExpressionAttributeValues={":quiet": n(quiet_until), ":held": n(owed.due_at), ":seq": n(owed.seq)},
+            )
+            return True
+        except ClientError:  # only a failed condition is left as a ClientError
+            return False
+
+    def forget_announcements(self, owner_id: int) -> None:
+        """Erasure: the owner's announcement item (it holds the chat id and a count, nothing else)."""
+        self._call("delete_item", Key={"pk": s(f"{ANNOUNCEMENT_PREFIX}{owner_id}")})
 
     def due(self, now: int, limit: int) -> list[OwedNotice]:
         """Up to `limit` notices due by `now`, the longest-owed first (key, chat and due time only)."""

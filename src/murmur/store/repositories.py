@@ -13,6 +13,7 @@ from murmur.store.orders import OrdersRepository
 from murmur.store.outbox import OutboxRepository
 from murmur.store.payments import PaymentsRepository
 from murmur.store.state import StateRepository
+from murmur.store.tallies import TalliesRepository
 from murmur.store.users import UsersRepository
 
 
@@ -25,6 +26,7 @@ class Repositories:
     payments: PaymentsRepository
     state: StateRepository
     outbox: OutboxRepository
+    tallies: TalliesRepository
     tx: Transactions
     batch: BatchReader
 
@@ -48,6 +50,7 @@ class Repositories:
             payments=PaymentsRepository(client, payments),
             state=StateRepository(client, state),
             outbox=OutboxRepository(client, state),
+            tallies=TalliesRepository(client, state),
             tx=Transactions(client),
             batch=BatchReader(client),
         )

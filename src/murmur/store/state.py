@@ -31,6 +31,22 @@ class StateRepository:
             on_failed,
         )
 
+    def slow_mode_op(self, owner_id: int, pseudonym: str, now: int, until: int, on_failed: Any) -> Op:
+        """One sender's turn in an inbox in slow mode: taken if their previous turn there has ended. Keyed by
+        the per-owner pseudonym (not the Telegram id), written only by that sender's sends to that owner."""
+        return Op(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {"pk": s(f"slow#{owner_id}#{pseudonym}"), "until": n(until), "ttl": n(until + 60)},
+                    "ConditionExpression": "attribute_not_exists(pk) OR #u <= :now",
+                    "ExpressionAttributeNames": {"#u": "until"},
+                    "ExpressionAttributeValues": {":now": n(now)},
+                }
+            },
+            on_failed,
+        )
+
     # ------------------------------------------------------------ webhook updates, processed once
     def claim_update(self, key: str, now: int, lease_until: int, expires_at: int) -> str | None:
         """Take update `key` for processing. None when this call took it; otherwise the holder's state:

@@ -34,7 +34,9 @@ def _to_user(item: Item) -> User:
         referrals=get_n(item, "referrals", 0) or 0,
         created_at=get_n(item, "created_at", 0) or 0,
         received=get_n(item, "received", 0) or 0,
-        unread=max(0, get_n(item, "unread", 0) or 0),
+        unread=get_n(item, "unread", 0) or 0,
+        slow_mode_seconds=get_n(item, "slow_mode_seconds", 0) or 0,
+        daily_cap=get_n(item, "daily_cap", 0) or 0,
     )
 
 
@@ -95,32 +97,14 @@ class UsersRepository:
             ExpressionAttributeValues={":v": b(value)},
         )
 
-    def receive_op(self, recipient_id: int, on_failed: Any) -> Op:
-        """Count a new message for the recipient, only if they exist, accept messages and are not banned."""
-        return Op(
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self.key(recipient_id),
-                    "UpdateExpression": "ADD received :one, unread :one",
-                    "ConditionExpression": "attribute_exists(user_id) AND accepts_messages = :t "
-                    "AND (attribute_not_exists(banned) OR banned = :f)",
-                    "ExpressionAttributeValues": {":one": n(1), ":t": b(True), ":f": b(False)},
-                }
-            },
-            on_failed,
-        )
-
-    def read_one_op(self, user_id: int) -> Op:
-        return Op(
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self.key(user_id),
-                    "UpdateExpression": "ADD unread :minus",
-                    "ExpressionAttributeValues": {":minus": n(-1)},
-                }
-            }
+    def set_inbox_limits(self, user_id: int, slow_mode_seconds: int, daily_cap: int) -> None:
+        """The owner's own limits on their inbox (0: off). Sends read them; no send writes this item."""
+        self.client.update_item(
+            TableName=self.table,
+            Key=self.key(user_id),
+            UpdateExpression="SET slow_mode_seconds = :s, daily_cap = :c",
+            ConditionExpression="attribute_exists(user_id)",
+            ExpressionAttributeValues={":s": n(slow_mode_seconds), ":c": n(daily_cap)},
         )
 
     def add_referral_op(self, referrer_id: int) -> Op:

@@ -15,7 +15,13 @@ Inputs (flags win over the environment; `mk/deploy.mk` sets the environment from
 | `--webhook-url`          | `MURMUR_WEBHOOK_URL`: stack output `WebhookUrl`              |
 |                          | `TELEGRAM_BOT_TOKEN`, or SSM `TELEGRAM_BOT_TOKEN_PARAM`      |
 |                          | `TELEGRAM_WEBHOOK_SECRET`, or SSM `TELEGRAM_WEBHOOK_SECRET_PARAM` |
+|                          | `MURMUR_BOT_USERNAME`: the stack's `BotUsername` (checked against getMe) |
 |                          | `TELEGRAM_API_URL` (default api.telegram.org), `MURMUR_STACK` (shown only) |
+
+Two things only BotFather can set are checked through getMe, since personal links depend on them:
+the token must belong to the bot the stack was deployed for (its links say `t.me/<BotUsername>`), checked
+before anything changes; and the bot must have a main Mini App (`t.me/<bot>?startapp=<code>` opens only
+that), reported after the calls with the exact BotFather steps, and the exit status is 1 until it is set.
 
 This is an operator's command, not Lambda code: its inputs come through `config.SetupEnvironment`, it
 speaks to the Bot API through the same plain client as the API and the cron, and it never prints the
@@ -39,7 +45,8 @@ from murmur.telegram.gateway import BotApiPool, HttpGateway
 # commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
 # `callback_query`; invoices need `pre_checkout_query`; blocking the bot is `my_chat_member`.
 ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
-# Telegram opens at most this many connections at once: the webhook's reserved concurrency.
+# Telegram opens at most this many connections at once (its default), so at most this many webhook containers
+# run at once; with ReserveConcurrency=true the template reserves exactly this many for the webhook.
 MAX_CONNECTIONS = 40
 # The menu button is one for every user (no per-language variant without per-chat calls).
 MENU_BUTTON_TEXT = "Inbox"
@@ -106,6 +113,25 @@ SHORT_DESCRIPTIONS: dict[str, str] = {
 
 class BotSetupError(Exception):
     """The setup cannot start: a missing or malformed input; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotProfile:
+    """What getMe says about the bot that the token belongs to."""
+
+    username: str
+    # Bot API 8.0: true once BotFather has a main Mini App for the bot; `?startapp=` links open only that.
+    has_main_web_app: bool
+
+
+def main_mini_app_step(username: str, site_url: str) -> str:
+    """The one step Telegram lets only BotFather do, worded for the operator."""
+    return (
+        f"@{username} has no main Mini App, so personal links (t.me/{username}?startapp=...) open nothing.\n"
+        f"In @BotFather: /mybots -> @{username} -> Bot Settings -> Configure Mini App -> Enable Mini App,\n"
+        f"and send this URL: {site_url}\n"
+        "Then run `make setup-bot` again: it checks this through getMe."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,20 +215,31 @@ def setup_calls(setup: BotSetup) -> list[ApiCall]:
     return calls
 
 
-def apply(calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL) -> str:
-    """Make the calls in order, printing each; stops at the first refusal. Returns the bot's username.
+def apply(
+    calls: Sequence[ApiCall], token: str, base_url: str = DEFAULT_API_URL, expected_username: str = ""
+) -> BotProfile:
+    """Make the calls in order, printing each; stops at the first refusal. Returns what getMe said.
 
-    Through the project's plain Bot API client (the one the API and the cron use): the plan's parameters
-    are already the Bot API's JSON, and an operator's command needs no event loop."""
+    getMe comes first: it checks the token, and that it is the token of `expected_username` (the stack's
+    BotUsername), before anything changes. Through the project's plain Bot API client (the one the API and
+    the cron use): the plan's parameters are already the Bot API's JSON, and an operator's command needs no
+    event loop."""
     gateway = HttpGateway(token, base_url, BotApiPool(read_timeout=15))
     try:
-        username = str(gateway.call("getMe")["username"])  # checks the token before changing anything
+        me = gateway.call("getMe")
+        profile = BotProfile(str(me["username"]), me.get("has_main_web_app") is True)
+        if expected_username and expected_username.lower() != profile.username.lower():
+            raise BotSetupError(
+                f"the stack was deployed with BotUsername={expected_username}, but the token is @{profile.username}'s:"
+                f" its links would lead to another bot. Redeploy with BotUsername={profile.username}"
+                " (make deploy GUIDED=1), or store this bot's token (make secrets)"
+            )
         for call in calls:
             ok = gateway.call(call.method, **call.params)
             print(f"{call.describe()}: {'ok' if ok else 'refused'}")
             if ok is not True:
                 raise BotSetupError(f"Telegram answered {ok!r} to {call.method}")
-        return username
+        return profile
     finally:
         gateway.close()
 
@@ -266,11 +303,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         setup = BotSetup(args.site_url.strip(), args.webhook_url.strip(), webhook_secret, args.drop_pending_updates)
         stack = given.stack
         print(f"setting up the bot{f' for stack {stack}' if stack else ''} through {given.telegram_api_url}")
-        username = apply(setup_calls(setup), token, given.telegram_api_url)
+        profile = apply(setup_calls(setup), token, given.telegram_api_url, given.bot_username)
     except (BotSetupError, MurmurError) as error:
         print(f"error: {_redact(str(error), secrets)}", file=sys.stderr)
         return 1
-    print(f"done: open https://t.me/{username} and press {MENU_BUTTON_TEXT!r}")
+    if not profile.has_main_web_app:
+        print(f"one step left: {main_mini_app_step(profile.username, setup.site_url)}", file=sys.stderr)
+        return 1
+    print(f"done: open https://t.me/{profile.username} and press {MENU_BUTTON_TEXT!r}")
     return 0
 
 

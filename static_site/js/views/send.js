@@ -39,6 +39,24 @@ export async function show(screen, code) {
   renderForm(screen, link);
 }
 
+/** Why a send was refused, in the owner's terms when the owner's own limits refused it. */
+function refusal(error, link) {
+  const name = link.display_name;
+  if (error && error.code === "slow_mode") return t("refused_slow_mode", { name, wait: t(`wait_${link.slow_mode_seconds}`) });
+  if (error && error.code === "daily_cap") return t("refused_daily_cap", { name });
+  if (error && error.code === "not_accepting") return t("not_accepting", { name });
+  return messageOf(error);
+}
+
+/** The owner's limits, said before writing, so a refusal is never a surprise. */
+function limitsCard(link) {
+  const name = link.display_name;
+  const lines = [];
+  if (link.slow_mode_seconds) lines.push(t("limit_slow_mode", { name, wait: t(`wait_${link.slow_mode_seconds}`) }));
+  if (link.daily_cap) lines.push(t("limit_daily_cap", { name, cap: link.daily_cap }));
+  return lines.length ? el("section", { class: "card", id: "inbox-limits" }, lines.map((line) => el("p", { class: "hint" }, line))) : null;
+}
+
 function ownLinkButton() {
   return el("a", { class: "btn btn-secondary", href: hrefOf("inbox"), id: "own-link" }, t("get_own_link"));
 }
@@ -86,7 +104,7 @@ function renderForm(screen, link) {
       setMainButtonBusy(false);
       setMainButtonActive(true);
       haptic("error");
-      toast(messageOf(error), "error");
+      toast(refusal(error, link), "error");
       return;
     }
     let giftStatus = null;
@@ -114,6 +132,7 @@ function renderForm(screen, link) {
     el("header", { class: "screen-header" },
       el("h1", { id: "send-title" }, t("send_title", { name })),
       el("p", { class: "hint" }, "🕶️ ", t("send_anonymous", { name }))),
+    limitsCard(link),
     el("section", { class: "card" }, text, counter),
     el("section", { class: "card" }, el("h2", {}, t("gift_title")), picker),
     el("section", { class: "card" },

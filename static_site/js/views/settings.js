@@ -1,4 +1,4 @@
-/** #/settings : accept messages on/off, and erasing my data (after Telegram's confirm popup). */
+/** #/settings : accept messages on/off, slow mode and a daily cap, and erasing my data (after Telegram's confirm popup). */
 import { el, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { errorState, loadingState, messageOf, toast } from "../components.js";
@@ -31,6 +31,24 @@ export async function show(screen) {
     accepting.disabled = false;
   });
 
+  const slowMode = el("select", { class: "select", id: "slow-mode" },
+    [0, 60, 600, 3600, 86400].map((seconds) => el("option", { value: String(seconds), selected: seconds === me.slow_mode_seconds },
+      seconds ? t(`wait_${seconds}`) : t("slow_mode_off"))));
+  const dailyCap = el("input", { type: "number", class: "input", id: "daily-cap", min: "0", max: "100000", value: String(me.daily_cap) });
+  const saveLimits = async () => {
+    const cap = Math.max(0, Math.min(100000, Number.parseInt(dailyCap.value, 10) || 0));
+    try {
+      const updated = await api.setLimits({ slow_mode_seconds: Number(slowMode.value), daily_cap: cap });
+      dailyCap.value = String(updated.daily_cap);
+      haptic("select");
+      toast(t("saved"), "ok");
+    } catch (error) {
+      toast(messageOf(error), "error");
+    }
+  };
+  slowMode.addEventListener("change", saveLimits);
+  dailyCap.addEventListener("change", saveLimits);
+
   const erase = el("button", { class: "btn btn-danger btn-wide", type: "button", id: "delete-data" }, t("delete_data"));
   erase.addEventListener("click", async () => {
     if (!(await confirmAction(t("delete_confirm")))) return;
@@ -55,6 +73,10 @@ export async function show(screen) {
     el("section", { class: "card" },
       el("label", { class: "switch-row", for: "accept-messages" }, el("span", {}, t("accept_messages")), accepting),
       el("p", { class: "hint" }, t("accept_help"))),
+    el("section", { class: "card", id: "inbox-limits" },
+      el("label", { class: "switch-row", for: "slow-mode" }, el("span", {}, t("slow_mode")), slowMode),
+      el("label", { class: "switch-row", for: "daily-cap" }, el("span", {}, t("daily_cap")), dailyCap),
+      el("p", { class: "hint" }, t("limits_help"))),
     el("section", { class: "card card-danger" },
       el("p", { class: "hint" }, t("delete_help")),
       erase));

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import catalog, notices
+from murmur import catalog
 from murmur.api.auth import person_of
 from murmur.api.routes.orders import invoice_out
 from murmur.api.schemas import LINK_CODE, LinkPageOut, SendMessageIn, SentOut, success
@@ -32,11 +32,13 @@ def build(services: Services) -> APIGatewayHttpRouter:
         init = router.context["init"]
         owner = services.inbox.link_owner(code)
         me = person_of(init)
-        accepting = services.repos.users.get(owner.user_id)
+        settings = services.repos.users.get(owner.user_id)
         return LinkPageOut(
             code=code,
             display_name=owner.first_name,
-            accepts_messages=bool(accepting and accepting.accepts_messages and not accepting.banned),
+            accepts_messages=bool(settings and settings.accepts_messages and not settings.banned),
+            slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
+            daily_cap=settings.daily_cap if settings else 0,
             is_self=owner.user_id == me.id,
             hint_ladder=[describe_clue(c, me.language_code) for c in clues_of(me)],
             gifts={kind: p.stars for kind, p in catalog.GIFTS.items() if kind},
@@ -45,17 +47,17 @@ def build(services: Services) -> APIGatewayHttpRouter:
     @router.post(
         "/api/links/<code>/messages",
         summary="Send an anonymous message",
-        responses=success(SentOut, 201, "stored; the owner is notified"),
+        responses=success(SentOut, 201, "stored; the owner is told by the next announcement"),
     )
     def send(code: Code, body: SendMessageIn) -> Response[SentOut]:
         init = router.context["init"]
         sender = person_of(init)
         message, owner = services.inbox.send(sender, code, body.text, body.show_nickname)
-        notice = notices.new_message(services.webapp_url, owner.user_id, owner.language_code, message)
         try:
-            services.delivery.deliver(notice)  # owed in the outbox if Telegram cannot take it now
-        except Exception as exc:  # the message is stored; a failed notification must not lose it
-            log.warning("new-message notification failed: %s", type(exc).__name__)
+            # No Telegram call here: the cron tells the owner, with every message since, in one notice.
+            services.delivery.announce(owner.user_id)
+        except Exception as exc:  # the message is stored and counted; the next send's announcement covers it
+            log.warning("new-message announcement failed: %s", type(exc).__name__)
         gift_invoice = None
         if body.gift:
             order = services.orders.create(sender, f"gift_{body.gift}", message.message_id, owner.user_id)

@@ -15,6 +15,7 @@ from murmur.telegram import links
 
 def me_out(user: User, services: Services) -> MeOut:
     settings = services.settings
+    counts = services.inbox.counts(user)
     url = links.personal_link(settings.bot_username, user.link_code)
     return MeOut(
         id=user.user_id,
@@ -34,8 +35,11 @@ def me_out(user: User, services: Services) -> MeOut:
             expires_at=user.plan_expires_at,
             cancelled=user.pro_cancelled,
         ),
-        received=user.received,
-        unread=user.unread,
+        received=counts.received,
+        unread=counts.unread,
+        today=counts.today,
+        slow_mode_seconds=user.slow_mode_seconds,
+        daily_cap=user.daily_cap,
         referrals=user.referrals,
     )
 
@@ -53,8 +57,11 @@ def build(services: Services) -> APIGatewayHttpRouter:
         init = router.context["init"]
         person = person_of(init)
         user = services.inbox.ensure_user(person)
-        services.inbox.set_accepting(person.id, body.accepts_messages)
-        user.accepts_messages = body.accepts_messages
+        if body.accepts_messages is not None:
+            services.inbox.set_accepting(person.id, body.accepts_messages)
+            user.accepts_messages = body.accepts_messages
+        if body.slow_mode_seconds is not None or body.daily_cap is not None:
+            services.inbox.set_limits(user, body.slow_mode_seconds, body.daily_cap)
         return me_out(user, services)
 
     @router.delete("/api/me", summary="Erase my data", responses=success(DoneOut, 200, "erased"))
