@@ -62,7 +62,8 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
             f"burst of {load['senders']}: no notice on the senders' requests, one coalesced for the owner",
             f"sent at once {load['notifications_sent']}, pending {load['notices_owed']}, "
             f"next tick sent {load['outbox']['tick_sent']} with {load['outbox']['telegram_429s']} Telegram 429s",
-            load["notifications_sent"] == 0 and load["outbox"]["tick_sent"] == 1
+            load["notifications_sent"] == 0
+            and load["outbox"]["tick_sent"] == 1
             and load["outbox"]["telegram_429s"] == 0,
         )
     )
@@ -371,7 +372,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         "Sends make no Telegram call; each send counts itself into the owner's one announcement, which the next "
         "cron tick writes from the inbox (the exact unread count and the newest preview) and sends once, paced "
-        f"(ADR 0007): \"{box.get('tick_text', '')}\". The bench removed {box['removed_by_bench']} items still "
+        f'(ADR 0007): "{box.get("tick_text", "")}". The bench removed {box["removed_by_bench"]} items still '
         "pending after that tick, so that the steps after this one measure a cron with an empty outbox.",
     ]
 

@@ -40,6 +40,7 @@ class SettingsIn(Strict):
         if isinstance(value, bool):  # False == 0 would otherwise match the Literal
             raise ValueError("slow_mode_seconds must be a number of seconds")
         return value
+
     daily_cap: int | None = Field(default=None, ge=0, le=100_000)
 
 
