@@ -461,8 +461,8 @@ def test_stage_is_throttled_and_logs_without_source_ip(translated: dict[str, Any
 def test_cron_schedule_and_failure_path(stack: dict[str, Any], translated: dict[str, Any]) -> None:
     """Scheduler and EventInvokeConfig are not in moto's CloudFormation: checked in the translation."""
     resources = translated["Resources"]
-    schedule = resources["SubscriptionsCronFunctionEvery5Minutes"]["Properties"]
-    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    schedule = resources["SubscriptionsCronFunctionEveryMinute"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
     assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["SubscriptionsCronFunction", "Arn"]}
     assert schedule["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}}
     invoke_config = resources["SubscriptionsCronFunctionEventInvokeConfig"]["Properties"]
@@ -470,7 +470,7 @@ def test_cron_schedule_and_failure_path(stack: dict[str, Any], translated: dict[
     assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}
     # The scheduler's own role (deployed by moto) may invoke the cron and nothing else.
     iam = boto3.client("iam", region_name=REGION)
-    role = stack["physical"]["SubscriptionsCronFunctionEvery5MinutesRole"]
+    role = stack["physical"]["SubscriptionsCronFunctionEveryMinuteRole"]
     documents = [
         iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]

@@ -207,7 +207,7 @@ def test_cron_failures_reach_an_encrypted_queue_and_the_alarms(template: dict[st
     cron = resources["SubscriptionsCronFunction"]["Properties"]
     on_failure = cron["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}}
-    schedule = cron["Events"]["Every5Minutes"]
+    schedule = cron["Events"]["EveryMinute"]
     assert schedule["Type"] == "ScheduleV2"
     assert schedule["Properties"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["CronFailureQueue", "Arn"]}}
     assert resources["CronFailureQueue"]["Properties"]["SqsManagedSseEnabled"] is True
