@@ -161,6 +161,29 @@ def test_many_owners_notified_at_once_stay_under_telegrams_overall_limit(stack: 
         assert len(stack.bot_api.messages_to(owner["id"])) == 1
 
 
+def test_replies_past_one_chats_rate_are_paced_and_none_is_lost(stack: LocalStack) -> None:
+    """An owner answers six messages of one sender in a row: Telegram takes the first few replies to that chat and
+    answers 429 to the rest (its real flood control, nothing injected); those wait in the outbox and the cron
+    delivers every one, paced, each exactly once."""
+    owner, sender = person(), person()
+    mids = [send(stack, owner, sender, f"question number {i} for you")["message_id"] for i in range(6)]
+    for i, mid in enumerate(mids):
+        replied = stack.api("POST", f"/api/messages/{mid}/reply", user=owner, json={"text": f"answer number {i}"})
+        assert replied.status < 300, replied.body
+    assert stack.bot_api.throttled(sender["id"]), "the replies never exceeded Telegram's rate for one chat"
+
+    for _ in range(10):  # bounded: each run sends what the pacer allows
+        if len(stack.bot_api.messages_to(sender["id"])) >= len(mids):
+            break
+        threading.Event().wait(1.0)  # Telegram's flood windows run on real time, as runs a minute apart would
+        stack.advance_clock(60)
+        stack.run_cron()
+    delivered = [m["text"] for m in stack.bot_api.messages_to(sender["id"])]
+    for i in range(len(mids)):
+        assert sum(f"answer number {i}" in text for text in delivered) == 1, (i, delivered)
+    assert len(delivered) == len(mids)
+
+
 # ---------------------------------------------------------------------------------------------- Lambda
 def test_an_update_whose_container_timed_out_is_processed_on_redelivery(variant_stack: Any) -> None:
     """The webhook runs past its Timeout (Telegram answers slowly): Lambda stops it, API Gateway answers 500,
