@@ -26,6 +26,9 @@ def _count_messages(stack: LocalStack, owner: dict[str, Any]) -> int:
         (b'{"text": "hi"', 422),  # malformed JSON
         (b"[]", 422),
         (b"", 422),
+        # Thousands of levels, well under the size limit: the JSON parser would fail with RecursionError (a 500).
+        (b"[" * 3000 + b"]" * 3000, 400),
+        (b'{"text": ' + b"[" * 3000 + b"]" * 3000 + b"}", 400),
     ],
 )
 def test_bad_sends_are_refused_and_store_nothing(stack: LocalStack, body: bytes, status: int) -> None:

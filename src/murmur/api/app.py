@@ -120,8 +120,36 @@ def _too_large(event: dict[str, Any], limit: int) -> Response | None:
     return None
 
 
+MAX_NESTING = 32  # our requests are flat objects; a deeper body is an attack on the JSON parser's recursion
+
+
+def _nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON text opens more than `limit` arrays or objects inside each other (strings skipped): one
+    linear pass, before a recursive parser meets thousands of levels and fails with RecursionError."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def _body_problem(event: dict[str, Any]) -> Response | None:
-    """Media type and encoding, checked before any parser sees the body (a parser's crash would be a 500)."""
+    """Media type, encoding and nesting, checked before any parser sees the body (a parser's crash would be a
+    500)."""
     body = event.get("body") or ""
     headers = event.get("headers") or {}
     declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
@@ -130,9 +158,11 @@ def _body_problem(event: dict[str, Any]) -> Response | None:
     if body:
         try:
             raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
-            raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except (ValueError, UnicodeError):
             return error_response(400, "invalid_input", "the body is not UTF-8 JSON")
+        if _nests_deeper_than(text, MAX_NESTING):
+            return error_response(400, "invalid_input", f"the body nests more than {MAX_NESTING} levels deep")
     return None
 
 
