@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import logging
 import os
 import threading
 import time
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from sandbox.cfn import CfnResolver
 from sandbox.fake_bot_api import FakeBotApi
@@ -35,6 +33,7 @@ from sandbox.http_api import HttpApiEmulator
 from sandbox.initdata_signer import sign_init_data
 from sandbox.lambda_runtime import ACCOUNT_ID, REGION, FunctionConfig, ProcessFunction, function_configs
 from sandbox.lifecycle import Service
+from sandbox.moto_server import MotoServer
 from sandbox.strict_aws import StrictAws
 from sandbox.tables import TABLE_ENV, TEMPLATE, create_tables, load_template
 
@@ -178,7 +177,7 @@ class LocalStack(Service):
         self._external_bot_api = telegram_api_url
         self._started = False
         self._bot_api_port = bot_api_port
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: MotoServer | None = None
         self._aws: StrictAws | None = None
         self._bot_api: FakeBotApi | None = None
         self._emulator: HttpApiEmulator | None = None
@@ -195,9 +194,7 @@ class LocalStack(Service):
             raise SandboxError("this LocalStack is already started")
         self._started = True
         try:
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
-            self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
-            self._moto.start()
+            self._moto = MotoServer(self.host, self._moto_port).start()
             self._bot_api = FakeBotApi(
                 self.bot_token,
                 bot_username=SANDBOX_BOT_USERNAME,
@@ -251,12 +248,8 @@ class LocalStack(Service):
             self._bot_api.stop()
             self._bot_api = None
         if self._moto is not None:
-            moto, self._moto = self._moto, None
-            moto.stop()
-            # ThreadedMotoServer.stop() leaves the listening socket open.
-            server = getattr(moto, "_server", None)
-            if server is not None:
-                server.server_close()
+            self._moto.stop()
+            self._moto = None
 
     @property
     def parameter_values(self) -> dict[str, str]:
@@ -450,8 +443,7 @@ class LocalStack(Service):
     def moto_endpoint(self) -> str:
         if self._moto is None:
             raise SandboxError("the LocalStack is not started")
-        host, port = self._moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        return self._moto.url
 
     @property
     def dynamodb_endpoint(self) -> str:

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from murmur.store.dynamo import make_client
+from sandbox.moto_server import MotoServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_BOTOCORE = ROOT / ".venv-runtime-botocore"
@@ -34,13 +34,8 @@ def test_on_our_botocore_account_id_endpoints_stay_off() -> None:
 
 @pytest.fixture
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with MotoServer() as moto:
+        yield moto.url
 
 
 # Runs in its own interpreter with the old botocore first on sys.path: the calls the functions make.

@@ -19,10 +19,10 @@ import pytest
 import yaml
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from sandbox.cfn import CfnError, CfnResolver
 from sandbox.iam import Statement, dynamodb_authorizations, evaluate, ssm_authorizations
+from sandbox.moto_server import MotoServer
 from sandbox.strict_aws import StrictAws, dynamodb_item_size
 from sandbox.tables import TABLE_ENV, TEMPLATE, create_tables, load_template, table_definitions
 
@@ -38,16 +38,8 @@ ClientFactory = Callable[..., Any]
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        inner = getattr(server, "_server", None)
-        if inner is not None:
-            inner.server_close()
+    with MotoServer() as moto:
+        yield moto.url
 
 
 @pytest.fixture(scope="module")
