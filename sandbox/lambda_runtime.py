@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from sandbox.lambda_worker import InvocationContext
 from sandbox.tables import TEMPLATE, load_template
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -38,32 +39,17 @@ class Invocable(Protocol):
     def invoke(self, event: Any) -> Any: ...
 
 
-@dataclass
-class LambdaContext:
-    """The context object of one invocation, with the attributes Powertools and PTB read."""
-
-    function_name: str
-    memory_limit_in_mb: int = 128
-    timeout_seconds: float = 3.0
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"{time.strftime('%Y/%m/%d')}/[{self.function_version}]sandbox"
-
-    def get_remaining_time_in_millis(self) -> int:
-        left = self.timeout_seconds - (time.monotonic() - self._started)
-        return max(0, int(left * 1000))
+def context_fields(function_name: str, memory_mb: int, timeout_seconds: float) -> dict[str, Any]:
+    """What one invocation's context carries (`sandbox.lambda_worker.InvocationContext` is built from it)."""
+    return {
+        "function_name": function_name,
+        "invoked_function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
+        "memory_limit_in_mb": memory_mb,
+        "aws_request_id": str(uuid.uuid4()),
+        "log_group_name": f"/aws/lambda/{function_name}",
+        "log_stream_name": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
+        "timeout_seconds": timeout_seconds,
+    }
 
 
 @dataclass(frozen=True)
@@ -132,11 +118,7 @@ class LambdaFunction:
         """Run the handler on a JSON copy of `event`; return a JSON copy of its result."""
         payload = json.loads(json.dumps(event))
         with self._lock:
-            context = LambdaContext(
-                function_name=self.name,
-                memory_limit_in_mb=self.memory_mb,
-                timeout_seconds=self.timeout_seconds,
-            )
+            context = InvocationContext(context_fields(self.name, self.memory_mb, self.timeout_seconds))
             result = self.handler(payload, context)
         return json.loads(json.dumps(result))
 
@@ -352,15 +334,7 @@ class ProcessFunction:
         request = {
             "event": payload,
             "clock_offset": self.clock_offset(),
-            "context": {
-                "function_name": self.name,
-                "invoked_function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}",
-                "memory_limit_in_mb": self.config.memory_mb,
-                "aws_request_id": str(uuid.uuid4()),
-                "log_group_name": f"/aws/lambda/{self.name}",
-                "log_stream_name": f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
-                "timeout_seconds": self.timeout_seconds,
-            },
+            "context": context_fields(self.name, self.config.memory_mb, self.timeout_seconds),
         }
         keep = False
         try:
