@@ -214,8 +214,15 @@ def test_concurrent_deliveries_of_one_payment_grant_once(stack: LocalStack) -> N
     barrier = threading.Barrier(len(workers))
 
     def deliver(services: Any) -> None:
+        from murmur.errors import StorageUnavailableError
+
         barrier.wait()
-        result = services.orders.fulfil(SuccessfulPayment(owner["id"], "XTR", 5, created["order_id"], charge))
+        paid = SuccessfulPayment(owner["id"], "XTR", 5, created["order_id"], charge)
+        try:
+            result = services.orders.fulfil(paid)
+        except StorageUnavailableError:
+            # Out of its conflict budget among 50 at once: the webhook answers 5xx and Telegram redelivers.
+            result = services.orders.fulfil(paid)
         outcomes.append(result.outcome)
 
     threads = [threading.Thread(target=deliver, args=(w,)) for w in workers]
