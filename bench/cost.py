@@ -62,7 +62,7 @@ def _count(template: dict[str, Any], resource_type: str) -> int:
     )
 
 
-def _lambda_cost(duration_ms: float, memory_mb: int) -> float:
+def lambda_cost(duration_ms: float, memory_mb: int) -> float:
     billed_s = (
         math.ceil(duration_ms / prices.LAMBDA_BILLING_GRANULARITY_MS) * prices.LAMBDA_BILLING_GRANULARITY_MS / 1000
     )
@@ -78,7 +78,7 @@ def cost_model(warm: dict[str, Any], cold: dict[str, Any] | None) -> dict[str, A
         figures = warm[op]
         mb = memory[figures["function"]]
         duration = figures["handler"]["p50_ms"]
-        lam = _lambda_cost(duration, mb)
+        lam = lambda_cost(duration, mb)
         ddb = (figures["rru"] or 0) * prices.DYNAMODB_PER_RRU + (figures["wru"] or 0) * prices.DYNAMODB_PER_WRU
         per_message["lambda"] += lam
         per_message["http_api"] += prices.HTTP_API_PER_REQUEST
@@ -140,7 +140,7 @@ def idle_month(template: dict[str, Any], warm: dict[str, Any], memory: dict[str,
     ticks = _schedule_per_month(template)
     cron = warm["cron_tick"]
     tick_cost = (
-        _lambda_cost(cron["handler"]["p50_ms"], memory[cron["function"]])
+        lambda_cost(cron["handler"]["p50_ms"], memory[cron["function"]])
         + (cron["rru"] or 0) * prices.DYNAMODB_PER_RRU
         + (cron["wru"] or 0) * prices.DYNAMODB_PER_WRU
         + prices.SCHEDULER_PER_INVOCATION

@@ -25,6 +25,8 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -40,7 +42,7 @@ OUTBOX_INDEX = "outbox-due"
 OUTBOX_SHARDS = 4  # murmur.store.outbox.SHARDS
 
 
-def _count_stored(stack: LocalStack, recipient: int) -> int:
+def count_stored(stack: LocalStack, recipient: int) -> int:
     client = stack.dynamodb_client()
     try:
         total, start = 0, None
@@ -137,47 +139,31 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
         }
         pending.put((body, headers))
 
-    handler = type("BenchDevHandler", (_Handler,), {"site": DevSite(stack.emulator, SimulatorApi(stack))})
-    server_class = type("BenchServer", (ThreadingHTTPServer,), {"request_queue_size": 1024, "daemon_threads": True})
-    server = server_class(("127.0.0.1", 0), handler)
-    port = server.server_address[1]
-    serving = threading.Thread(target=server.serve_forever, name="bench-load-server", daemon=True)
-    serving.start()
-
     barrier = threading.Barrier(concurrency + 1)
     results: list[tuple[int, float]] = []
     refusals: Counter[str] = Counter()  # status and error code of every answer other than 201
     lock = threading.Lock()
 
-    def client() -> None:
+    def client(port: int) -> None:
         barrier.wait(timeout=60)
         while True:
             try:
                 body, headers = pending.get_nowait()
             except queue.Empty:
                 return
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             started = time.perf_counter()
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                response = connection.getresponse()
-                answer = response.read()
-                status = response.status
-            except OSError:
-                status, answer = 0, b""  # connection failed: counted apart from HTTP statuses
-            finally:
-                connection.close()
+            status, answer = post(port, path, body, headers)
             with lock:
                 results.append((status, time.perf_counter() - started))
                 if status != 201:
-                    refusals[f"{status} {_error_code(answer)}"] += 1
+                    refusals[f"{status} {error_code(answer)}"] += 1
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     stack.bot_api.clear()
     clear_reports(stack)
     cold_before, throttles_before = api.cold_starts, api.throttles
     denials_before = len(stack.aws.denials)
-    try:
+    with dev_server(stack) as port:
+        threads = [threading.Thread(target=client, args=(port,), daemon=True) for _ in range(concurrency)]
         for thread in threads:
             thread.start()
         barrier.wait(timeout=60)
@@ -185,13 +171,10 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
         for thread in threads:
             thread.join(timeout=600)
         wall = time.perf_counter() - burst_started
-    finally:
-        server.shutdown()
-        server.server_close()
     invocations = [Invocation.from_report(name, r) for name, r in reports_since_clear(stack) if name == API]
     statuses = Counter(status for status, _ in results)
     created = statuses.get(201, 0)
-    stored = _count_stored(stack, recipient)
+    stored = count_stored(stack, recipient)
     notified = len([c for c in stack.bot_api.calls("sendMessage", chat_id=recipient) if c.ok])
     flood_refusals = len(stack.bot_api.throttled(chat_id=recipient))
     owed = len(owed_keys(stack, recipient))
@@ -214,7 +197,6 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
         "notifications_sent": notified,  # on the senders' requests: none since ADR 0007
         "flood_refusals": flood_refusals,  # 429s Telegram (the fake) answered during the burst
         "notices_owed": owed,  # the owner's one coalesced announcement, pending for the cron
-        "write_units_per_send": 7,  # a 3-item transaction (2 units each) + the announcement's single write
         "latency": summary_ms([t for _, t in results]),
         "handler_in_container": summary_ms([i.handler_s for i in invocations]) if invocations else None,
         "dynamodb_calls_per_send_p50": (
@@ -241,7 +223,35 @@ def run_load(stack: LocalStack, world: World, senders: int, concurrency: int) ->
     return out
 
 
-def _error_code(body: bytes) -> str:
+@contextmanager
+def dev_server(stack: LocalStack) -> Iterator[int]:
+    """`sandbox.dev`'s HTTP server (its handler and routing) for `stack` on an ephemeral loopback port."""
+    handler = type("BenchDevHandler", (_Handler,), {"site": DevSite(stack.emulator, SimulatorApi(stack))})
+    server_class = type("BenchServer", (ThreadingHTTPServer,), {"request_queue_size": 1024, "daemon_threads": True})
+    server = server_class(("127.0.0.1", 0), handler)
+    serving = threading.Thread(target=server.serve_forever, name="bench-load-server", daemon=True)
+    serving.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One POST on a fresh connection: (status, body); status 0 when the connection itself failed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError:
+        return 0, b""
+    finally:
+        connection.close()
+
+
+def error_code(body: bytes) -> str:
     try:
         answer = json.loads(body)
     except ValueError:

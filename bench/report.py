@@ -67,6 +67,23 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
             and load["outbox"]["telegram_429s"] == 0,
         )
     )
+    fl = r.get("flood")
+    if fl:
+        out.append(
+            (
+                f"flood of {fl['senders']} senders (peaks {fl['peak_per_s']}/s): all stored, no 5xx, no sender 429",
+                f"stored {fl['stored']}, lost {fl['lost']}, 5xx {fl['errors_5xx']}, 429 {fl['sender_429s']}",
+                fl["stored"] == fl["senders"] and fl["errors_5xx"] == 0 and fl["sender_429s"] == 0,
+            )
+        )
+        ticks = len(fl["cron_ticks"])
+        out.append(
+            (
+                "flood: at most one notice to the owner per cron tick, no Telegram 429",
+                f"{fl['telegram_messages_to_owner']} notices in {ticks} ticks, {fl['telegram_429s_to_owner']} 429s",
+                fl["telegram_messages_to_owner"] <= ticks and fl["telegram_429s_to_owner"] == 0,
+            )
+        )
     for kind, f in cold.items():
         m = f["memory"]
         out.append(
@@ -376,6 +393,10 @@ def render(r: dict[str, Any]) -> str:
         "pending after that tick, so that the steps after this one measure a cron with an empty outbox.",
     ]
 
+    fl = r.get("flood")
+    if fl:
+        lines += _flood_section(fl)
+
     st = r.get("stack") or {}
     if st:
         lines += [
@@ -455,3 +476,56 @@ def render(r: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _flood_section(fl: dict[str, Any]) -> list[str]:
+    lr, ls = fl["latency_request"], fl["latency_from_schedule"]
+    units = fl["units_per_send"]
+    return [
+        "",
+        f"## Flood: {fl['senders']} distinct senders to one owner, peaks of {fl['peak_per_s']} a second",
+        "",
+        f"Arrivals on a schedule (seconds, per second): {fl['profile']}, an open loop with at most "
+        f"{fl['concurrency']} in flight (one per API container); the cron ticking every minute meanwhile. "
+        f"Wall {fl['wall_s']} s, {fl['achieved_per_s']} answered a second on this machine.",
+        "",
+        _row("stored", "lost", "5xx", "sender 429s", "other refusals", "p50 ms", "p99 ms", "p99 from schedule ms"),
+        _row(*["---"] * 8),
+        _row(
+            fl["stored"],
+            fl["lost"],
+            fl["errors_5xx"],
+            fl["sender_429s"],
+            fl["refusals"] or "none",
+            lr["p50_ms"],
+            lr["p99_ms"],
+            ls["p99_ms"],
+        ),
+        "",
+        _row(
+            "DynamoDB calls per send (p50)",
+            "transaction attempts per send",
+            "conflicts retried",
+            "WRU / RRU per send",
+            "Telegram calls to the owner",
+            "Telegram 429s (owner / all)",
+            "send $ per million",
+        ),
+        _row(*["---"] * 7),
+        _row(
+            fl["dynamodb_calls_per_send_p50"],
+            fl["transaction_attempts"],
+            fl["conflicts_retried"],
+            f"{units['wru']} / {units['rru']}",
+            f"{fl['telegram_calls_to_owner']} ({fl['telegram_messages_to_owner']} taken)",
+            f"{fl['telegram_429s_to_owner']} / {fl['telegram_429s_all']}",
+            fl["send_usd_per_million"],
+        ),
+        "",
+        f"Cron ticks: {fl['cron_ticks']}. The owner's last notice: \"{fl['last_notice']}\"; still owed after the "
+        f"last tick: {fl['owed_after_last_tick']}. Cold starts during the flood: {fl['cold_starts']}; throttled "
+        f"for concurrency: {fl['throttled_by_concurrency']}; IAM denials: {fl['iam_denials']}. The send's cost "
+        "per million: the API invocation at its measured p50 and memory, the HTTP API request, the capacity "
+        f"units of the calibration batch ({units['sends']} sends with capacity accounting) and the log lines; "
+        "the owner's notices cost one cron tick a minute whatever the flood.",
+    ]

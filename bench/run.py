@@ -24,6 +24,7 @@ from bench.chart import render_chart
 from bench.cold_start import run_cold_start
 from bench.cost import cost_model
 from bench.cron_scaling import run_cron_scaling
+from bench.flood import FULL_PROFILE, SMOKE_PROFILE, run_flood
 from bench.load import run_load
 from bench.report import render
 from bench.roundtrips import compare
@@ -45,10 +46,12 @@ class Counts:
     cron_runs: int
     load_senders: int
     load_concurrency: int
+    flood_profile: tuple[tuple[float, float], ...]
+    flood_concurrency: int
 
 
-FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 7, 200, 4)
-SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 5, 2)
+FULL = Counts(10, 30, 60, 3, 100, 20, (1, 10, 100), 7, 200, 4, FULL_PROFILE, 8)
+SMOKE = Counts(1, 2, 2, 1, 8, 3, (1, 2), 1, 5, 2, SMOKE_PROFILE, 2)
 
 
 def _machine() -> dict[str, Any]:
@@ -75,15 +78,18 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "smoke": smoke,
         "machine": _machine(),
-        "counts": counts.__dict__ | {"cron_scales": list(counts.cron_scales)},
+        "counts": counts.__dict__
+        | {"cron_scales": list(counts.cron_scales), "flood_profile": [list(p) for p in counts.flood_profile]},
     }
-    with quiet_stack(max_containers=counts.load_concurrency) as bench:
+    max_containers = max(counts.load_concurrency, counts.flood_concurrency)
+    with quiet_stack(max_containers=max_containers) as bench:
         stack = bench.stack
         world = World(stack, bench.probe)
         steps = (
             ("cold_start", lambda: run_cold_start(stack, world, counts.cold_runs, counts.memory_warm_requests)),
             ("warm", lambda: summarise(run_warm(stack, world, counts.warm_samples, counts.capacity_samples))),
             ("load", lambda: run_load(stack, world, counts.load_senders, counts.load_concurrency)),
+            ("flood", lambda: run_flood(stack, world, counts.flood_concurrency, counts.flood_profile)),
             # Last: moto deep-copies every table on each transaction, so 10,000 seeded users slow all later
             # writes down; nothing measured after this step.
             ("cron_scaling", lambda: run_cron_scaling(
@@ -98,7 +104,7 @@ def run(counts: Counts, smoke: bool) -> dict[str, Any]:
     results["round_trips"] = compare(results["warm"])
     results["cost"] = cost_model(results["warm"], results["cold_start"])
     results["stack"] = {
-        "max_containers": counts.load_concurrency,
+        "max_containers": max_containers,
         "transaction_seconds": stack.transaction_seconds,
         "flood_control": results["load"]["flood_control"],
         "function_log_level": "WARNING",
