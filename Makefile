@@ -32,9 +32,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-# Debian's chromium for the browser tests (root on CI and on these machines).
+# Debian's chromium for the browser tests, and an emoji font for its screenshots (root on CI and here).
 e2e-deps: node_modules/.installed
-	@command -v /usr/bin/chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v /usr/bin/chromium && test -d /usr/share/fonts/truetype/noto; } >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 dev: $(STAMP) node_modules/.installed
 	$(BIN)/python -m sandbox.dev

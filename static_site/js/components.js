@@ -1,7 +1,7 @@
 /** Small pieces shared by the screens: states, toast, gift badges, the share card, message cards. */
 import { el } from "./dom.js";
-import { t, formatDateTime } from "./i18n.js";
-import { haptic, openShare } from "./telegram.js";
+import { has, t, formatDateTime } from "./i18n.js";
+import { closeApp, haptic, openShare } from "./telegram.js";
 import { hrefOf } from "./router.js";
 
 export const GIFT_EMOJI = { heart: "❤️", fire: "🔥", crown: "👑" };
@@ -20,20 +20,36 @@ export function emptyState(title, body, ...actions) {
     actions);
 }
 
-/** An error with a retry button; `error` is an ApiError or anything thrown. */
+/**
+ * An error with a way on: a retry button, or, when the session Telegram signed is no longer accepted
+ * (initData too old), the one thing that helps: closing the Mini App so it opens again with fresh initData.
+ */
 export function errorState(error, onRetry) {
-  const network = error && error.code === "network";
+  if (error && error.status === 401) return sessionExpiredState();
   return el("div", { class: "state state-error", role: "alert" },
     el("div", { class: "state-icon", "aria-hidden": "true" }, "⚠️"),
     el("h2", {}, t("error_title")),
-    el("p", { class: "hint error-message" }, network ? t("error_network") : messageOf(error)),
+    el("p", { class: "hint error-message" }, messageOf(error)),
     onRetry ? el("button", { class: "btn", type: "button", onclick: onRetry }, t("retry")) : null);
 }
 
-export function messageOf(error) {
-  if (error && error.code === "rate_limited") return t("rate_limited");
-  return (error && error.message) || String(error);
+export function sessionExpiredState() {
+  return el("div", { class: "state state-expired", id: "session-expired", role: "alert" },
+    el("div", { class: "state-icon", "aria-hidden": "true" }, "⏳"),
+    el("h2", {}, t("session_title")),
+    el("p", { class: "hint" }, t("session_body")),
+    el("button", { class: "btn", type: "button", id: "reopen", onclick: closeApp }, t("session_button")));
 }
+
+/** What a refusal means, in the user's language, from its code (never the server's English message). */
+export function messageOf(error) {
+  const code = error && error.code;
+  if (code === "network") return t("error_network");
+  if (error && error.status === 401) return t("error_unauthorized");
+  if (code && has(`error_${code}`)) return t(`error_${code}`);
+  return t("error_generic");
+}
+
 
 let toastTimer = null;
 /** A short confirmation at the bottom of the screen. */

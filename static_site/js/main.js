@@ -23,11 +23,21 @@ function applyScheme() {
   document.documentElement.dataset.scheme = colorScheme();
 }
 
+/**
+ * The link code a start_param names: the code itself, or a whole pasted link (t.me/<bot>?startapp=<code>,
+ * t.me/<bot>/<app>?startapp=<code>). Anything else is returned as is: the send screen says no such link.
+ */
+export function linkCodeOf(param) {
+  if (LINK_CODE.test(param)) return param;
+  const pasted = /[?&]startapp=([A-Za-z0-9]{12})(?:[&#]|$)/.exec(param);
+  return pasted ? pasted[1] : param;
+}
+
 /** The route to open first: the hash if it names one, else the link from start_param, else the inbox. */
 function firstRoute() {
   const route = parseRoute(location.hash);
   const param = startParam();
-  if (route.name === "inbox" && LINK_CODE.test(param)) return { name: "send", param };
+  if (route.name === "inbox" && param) return { name: "send", param: linkCodeOf(param) };
   return route;
 }
 
@@ -50,7 +60,8 @@ export function start() {
 
   // Replace Telegram's launch parameters in the hash with the clean route, without a new history entry.
   const first = firstRoute();
-  const target = first.name === "inbox" ? "#/" : first.name === "send" ? `#/send/${first.param}` : location.hash.split("?")[0];
+  const target = first.name === "inbox" ? "#/"
+    : first.name === "send" ? `#/send/${encodeURIComponent(first.param)}` : location.hash.split("?")[0];
   history.replaceState(null, "", target);
 
   let generation = 0;

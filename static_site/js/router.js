@@ -9,7 +9,7 @@
 const ROUTES = [
   ["inbox", /^\/?$/],
   ["message", /^\/m\/(\d{13}[0-9a-f]{8})$/],
-  ["send", /^\/send\/([A-Za-z0-9]{12})$/],
+  ["send", /^\/send\/([^/?]*)$/], // any code: the send screen says when a link does not exist
   ["plans", /^\/plans$/],
   ["settings", /^\/settings$/],
 ];
@@ -21,9 +21,17 @@ export function parseRoute(hash) {
   path = path.split("?")[0];
   for (const [name, pattern] of ROUTES) {
     const match = pattern.exec(path);
-    if (match) return { name, param: match[1] || null };
+    if (match) return { name, param: match[1] === undefined ? null : decodeParam(match[1]) };
   }
   return { name: "inbox", param: null };
+}
+
+function decodeParam(raw) {
+  try {
+    return decodeURIComponent(raw);
+  } catch (_) {
+    return raw;
+  }
 }
 
 export function hrefOf(name, param) {

@@ -96,6 +96,25 @@ export function haptic(kind) {
   }
 }
 
+/** Close the Mini App (Telegram opens it again, with fresh initData, from the bot's button or menu). */
+export function closeApp() {
+  if (tg) tg.close();
+}
+
+/**
+ * Telegram's popup with one destructive button (red) and Cancel: for what cannot be undone. Resolves true
+ * only when the destructive button was pressed; falls back to window.confirm outside Telegram.
+ */
+export function confirmDestructive(title, message, action) {
+  if (!tg || !tg.isVersionAtLeast("6.2")) return Promise.resolve(window.confirm(message));
+  return new Promise((resolve) => {
+    tg.showPopup(
+      { title, message, buttons: [{ id: "go", type: "destructive", text: action }, { id: "", type: "cancel" }] },
+      (id) => resolve(id === "go"),
+    );
+  });
+}
+
 /** Telegram's confirm popup; falls back to window.confirm outside Telegram. */
 export function confirmAction(message) {
   if (!tg || !tg.isVersionAtLeast("6.2")) return Promise.resolve(window.confirm(message));

@@ -57,10 +57,16 @@ class Simulator:
         self.page.click("#sheet-pay")
         expect(sheet).to_be_hidden()
 
-    def confirm_popup(self, ok: bool = True) -> None:
+    def confirm_popup(self, ok: bool = True, destructive: str | None = None) -> None:
+        """Answer Telegram's popup: its confirming button (`destructive`: it must be the red one, with this
+        text) or Cancel."""
         popup = self.page.locator("#popup")
         expect(popup).to_be_visible()
-        popup.locator(f"button[data-type={'ok' if ok else 'cancel'}]").click()
+        if destructive is not None:
+            expect(popup.locator("button[data-type=destructive]")).to_have_text(destructive)
+            expect(popup.locator("button[data-type=ok]")).to_have_count(0)
+        confirm = "destructive" if destructive is not None else "ok"
+        popup.locator(f"button[data-type={confirm if ok else 'cancel'}]").click()
         expect(popup).to_be_hidden()
 
     def set_theme(self, name: str) -> None:

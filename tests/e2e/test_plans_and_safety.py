@@ -119,9 +119,10 @@ def test_settings_stop_messages_then_delete_data(page: Page, dev_server: DevServ
     app = sim.as_user(CARLA).open_app()
     app.locator("#nav-settings").click()
     app.locator("#delete-data").click()
-    sim.confirm_popup(ok=False)  # Telegram's showConfirm: cancelling keeps everything
+    # Telegram's popup with a red, destructive button: cancelling keeps everything.
+    sim.confirm_popup(ok=False, destructive="Borrar todo")
     expect(app.locator("#deleted")).to_have_count(0)
     app.locator("#delete-data").click()
-    sim.confirm_popup(ok=True)
+    sim.confirm_popup(ok=True, destructive="Borrar todo")
     expect(app.locator("#deleted")).to_be_visible()
     sim.shoot_app("deleted")

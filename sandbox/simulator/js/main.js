@@ -149,6 +149,21 @@ async function openInvoice(slug) {
   send("invoice_closed", { slug, status });
 }
 
+/**
+ * What Telegram passes as start_param for what was typed: a t.me link (t.me/<bot>?startapp=<x>,
+ * t.me/<bot>/<app>?startapp=<x>) opens the Mini App with its startapp value, as the Telegram app does;
+ * anything else is passed as typed.
+ */
+function startParamOf(typed) {
+  try {
+    const url = new URL(typed.includes("://") ? typed : `https://${typed}`);
+    if (url.hostname === "t.me" && url.searchParams.has("startapp")) return url.searchParams.get("startapp") || "";
+  } catch (_) {
+    /* not a link */
+  }
+  return typed;
+}
+
 async function launch(appUrl = APP_URL, startParam = "") {
   if (!state.user) return;
   const { init_data: initData } = await sandbox.initData(state.user.id, startParam);
@@ -227,7 +242,7 @@ async function main() {
     select.appendChild(option);
   }
   select.addEventListener("change", () => selectUser(Number(select.value)));
-  $("open-app").addEventListener("click", () => launch(APP_URL, $("start-param").value.trim()));
+  $("open-app").addEventListener("click", () => launch(APP_URL, startParamOf($("start-param").value.trim())));
   $("theme-toggle").addEventListener("click", () => applyTheme(state.theme === "dark" ? "light" : "dark"));
   $("main-button").addEventListener("click", () => send("main_button_pressed", {}));
   $("back-button").addEventListener("click", () => send("back_button_pressed", {}));

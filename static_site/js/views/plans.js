@@ -1,6 +1,6 @@
 /** #/plans : the current plan, buying Plus or Pro, and cancelling / resuming Pro. */
 import { el, replace } from "../dom.js";
-import { t, formatDate, productName } from "../i18n.js";
+import { t, formatDate } from "../i18n.js";
 import { errorState, loadingState, messageOf, toast } from "../components.js";
 import { buy } from "../payments.js";
 import { confirmAction, haptic } from "../telegram.js";
@@ -26,6 +26,17 @@ export async function show(screen) {
   if (screen.alive()) render(screen, me, catalog.products);
 }
 
+/** One plan as a card: what it gives, whether it is the user's, and what can be bought from here. */
+function planCard(id, title, points, { current = false, note = null, actions = [] } = {}) {
+  return el("section", { class: `card plan-card plan-${id}${current ? " is-current" : ""}`, id: `plan-${id}` },
+    el("div", { class: "plan-card-head" },
+      el("h2", {}, title),
+      current ? el("span", { class: "badge badge-current" }, t("plan_current")) : null),
+    el("ul", { class: "plan-points" }, points.split("|").map((point) => el("li", {}, point))),
+    note ? el("p", { class: "hint plan-note" }, note) : null,
+    actions);
+}
+
 function render(screen, me, products) {
   const { root, api } = screen;
   const price = (id) => (products.find((p) => p.id === id) || {}).stars;
@@ -48,34 +59,50 @@ function render(screen, me, products) {
       toast(t(clientStatus === "cancelled" ? "payment_cancelled" : clientStatus === "failed" ? "payment_failed" : "payment_pending"));
     }
   };
+  const button = (id, text, product, secondary = false) => {
+    const node = el("button", { class: `btn btn-wide${secondary ? " btn-secondary" : ""}`, type: "button", id }, text);
+    node.addEventListener("click", busy(node, purchase(product)));
+    return node;
+  };
 
-  const buyPlus = el("button", { class: "btn btn-wide", type: "button", id: "buy-plus" }, t("buy_plus", { stars: price("plus_week") }));
-  buyPlus.addEventListener("click", busy(buyPlus, purchase("plus_week")));
-  const isPro = me.plan.kind === "pro" && me.plan.active;
-  const buyPro = el("button", { class: "btn btn-wide btn-secondary", type: "button", id: "buy-pro", disabled: isPro },
-    t("buy_pro", { stars: price("pro_month") }));
-  buyPro.addEventListener("click", busy(buyPro, purchase("pro_month")));
+  const plan = me.plan;
+  const kind = plan.active ? plan.kind : "free";
+  const until = plan.expires_at ? formatDate(plan.expires_at) : "";
 
-  let proToggle = null;
-  if (isPro) {
-    proToggle = el("button", { class: "btn btn-secondary", type: "button", id: me.plan.cancelled ? "resume-pro" : "cancel-pro" },
-      t(me.plan.cancelled ? "resume_pro" : "cancel_pro"));
-    proToggle.addEventListener("click", busy(proToggle, async () => {
-      if (me.plan.cancelled) await api.resumePro();
+  // Plus: buyable unless Pro already includes it; on Plus, buying again adds a week.
+  let plusNote = null;
+  const plusActions = [];
+  if (kind === "pro") plusNote = t("plan_included_in_pro");
+  else {
+    if (kind === "plus") plusNote = t("plan_ends", { date: until });
+    plusActions.push(button("buy-plus", t(kind === "plus" ? "buy_plus_more" : "buy_plus", { stars: price("plus_week") }), "plus_week"));
+  }
+
+  // Pro: a subscription; on it, cancel or resume; on Plus, say before paying what happens to the Plus days.
+  let proNote = null;
+  const proActions = [];
+  if (kind === "pro") {
+    proNote = plan.cancelled ? t("pro_cancelled_note", { date: until }) : t("plan_renews", { date: until });
+    const toggle = el("button", { class: "btn btn-secondary", type: "button", id: plan.cancelled ? "resume-pro" : "cancel-pro" },
+      t(plan.cancelled ? "resume_pro" : "cancel_pro"));
+    toggle.addEventListener("click", busy(toggle, async () => {
+      if (plan.cancelled) await api.resumePro();
       else if (await confirmAction(t("cancel_pro_confirm"))) await api.cancelPro();
     }));
+    proActions.push(toggle);
+  } else {
+    if (kind === "plus") proNote = t("plus_into_pro", { date: until });
+    proActions.push(button("buy-pro", t("buy_pro", { stars: price("pro_month") }), "pro_month", true));
   }
 
   replace(root,
-    el("header", { class: "screen-header" }, el("h1", {}, t("plans_title"))),
-    el("section", { class: `card plan-card plan-${me.plan.active ? me.plan.kind : "free"}` },
-      el("p", { class: "plan-name", id: "current-plan" }, planLabel(me.plan)),
-      el("p", { class: "hint" }, t("plus_pitch")),
-      proToggle),
-    buyPlus,
-    buyPro,
-    el("section", { class: "card" },
-      el("h2", {}, t("prices_title")),
-      el("ul", { class: "price-list" },
-        products.map((p) => el("li", {}, el("span", {}, productName(p)), el("span", { class: "stars" }, `${p.stars} ⭐`))))));
+    el("header", { class: "screen-header" },
+      el("h1", {}, t("plans_title")),
+      el("p", { class: `plan-name plan-${kind}`, id: "current-plan" }, planLabel(plan))),
+    planCard("free", t("plan_free_title"), t("plan_free_points", { unlock: price("unlock"), hint: price("hint") }),
+      { current: kind === "free" }),
+    planCard("plus", t("plan_plus_title", { stars: price("plus_week") }), t("plan_plus_points"),
+      { current: kind === "plus", note: plusNote, actions: plusActions }),
+    planCard("pro", t("plan_pro_title", { stars: price("pro_month") }), t("plan_pro_points"),
+      { current: kind === "pro", note: proNote, actions: proActions }));
 }

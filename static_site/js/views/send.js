@@ -11,8 +11,14 @@ import { hrefOf } from "../router.js";
 
 const MAX_CHARS = 1000;
 
+const LINK_CODE = /^[A-Za-z0-9]{12}$/;
+
 export async function show(screen, code) {
   const { root, api } = screen;
+  if (!LINK_CODE.test(code || "")) {
+    replace(root, emptyState(t("link_not_found"), "", ownLinkButton()));
+    return;
+  }
   replace(root, loadingState());
   let link;
   try {
@@ -53,7 +59,7 @@ function limitsCard(link) {
   const name = link.display_name;
   const lines = [];
   if (link.slow_mode_seconds) lines.push(t("limit_slow_mode", { name, wait: t(`wait_${link.slow_mode_seconds}`) }));
-  if (link.daily_cap) lines.push(t("limit_daily_cap", { name, cap: link.daily_cap }));
+  if (link.daily_cap) lines.push(t("limit_daily_cap", { name, cap: link.daily_cap, count: link.daily_cap }));
   return lines.length ? el("section", { class: "card", id: "inbox-limits" }, lines.map((line) => el("p", { class: "hint" }, line))) : null;
 }
 

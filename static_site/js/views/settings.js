@@ -2,7 +2,7 @@
 import { el, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { errorState, loadingState, messageOf, toast } from "../components.js";
-import { confirmAction, haptic, setBackButton } from "../telegram.js";
+import { confirmDestructive, haptic, setBackButton } from "../telegram.js";
 
 export async function show(screen) {
   const { root, api } = screen;
@@ -51,7 +51,7 @@ export async function show(screen) {
 
   const erase = el("button", { class: "btn btn-danger btn-wide", type: "button", id: "delete-data" }, t("delete_data"));
   erase.addEventListener("click", async () => {
-    if (!(await confirmAction(t("delete_confirm")))) return;
+    if (!(await confirmDestructive(t("delete_confirm_title"), t("delete_confirm"), t("delete_button")))) return;
     erase.disabled = true;
     try {
       await api.deleteMe();
