@@ -44,7 +44,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.fake_bot_api_methods import (
     METHODS,
+    SUBSCRIPTION_STATES,
     BadRequestError,
     UploadedFile,
     validate_call,
@@ -220,6 +221,7 @@ class _Charge:
     subscription_period: int | None
     refunded: bool = False
     canceled: bool = False
+    failed: bool = False  # a subscription whose renewal Telegram could not charge: it renews no more
 
 
 class FakeBotApi(Service):
@@ -494,6 +496,57 @@ class FakeBotApi(Service):
                 source["affiliate"] = affiliate
             self._transactions.append({"id": charge_id, "amount": amount, "date": self._now(), "source": source})
         return charge_id
+
+    def renew_subscription(self, charge_id: str) -> str:
+        """Charge the next period of the subscription that `charge_id` paid for, as Telegram does when a period
+        ends: a new invoice_payment in the ledger from the same user, with the same payload, amount and
+        subscription_period, a new charge id and the current date. In getStarTransactions a renewal looks like
+        a first payment (only the successful_payment update says is_first_recurring). Returns the new charge
+        id; a subscription that was canceled (editUserStarSubscription) or refunded is not renewed."""
+        with self._lock:
+            charge = self._charges.get(charge_id)
+            if charge is None or charge.subscription_period is None:
+                raise KeyError(f"no subscription paid by charge {charge_id!r}")
+            if charge.canceled or charge.refunded or charge.failed:
+                raise ValueError(f"the subscription of charge {charge_id!r} is canceled, refunded or failed")
+        return self.record_star_payment(
+            charge.user_id, charge.amount, charge.payload, subscription_period=charge.subscription_period
+        )
+
+    def subscriptions_of(self, user_id: int) -> list[str]:
+        """The user's subscriptions, oldest first, each named by its first charge (what editUserStarSubscription
+        takes): a renewal is a later charge with the same payload."""
+        with self._lock:
+            first: dict[str, str] = {}
+            for charge_id, charge in self._charges.items():
+                if charge.user_id == user_id and charge.subscription_period is not None:
+                    first.setdefault(charge.payload, charge_id)
+            return list(first.values())
+
+    def charge(self, charge_id: str) -> JSONDict:
+        """A Stars payment in the ledger as it stands: user_id, amount, payload, subscription_period, refunded,
+        canceled, failed."""
+        with self._lock:
+            charge = self._charges.get(charge_id)
+            if charge is None:
+                raise KeyError(f"no charge {charge_id!r}")
+            return asdict(charge)
+
+    def change_subscription(self, charge_id: str, state: str) -> JSONDict:
+        """The user changes the subscription that `charge_id` started, in Telegram's own interface ("canceled",
+        "active": re-enabled), or its renewal could not be charged ("failed"); the ledger follows. Returns the
+        BotSubscriptionUpdated that Telegram then sends the bot as Update.subscription (Bot API 10.2)."""
+        if state not in SUBSCRIPTION_STATES:
+            raise ValueError(f"a subscription's state is one of {', '.join(SUBSCRIPTION_STATES)}, not {state!r}")
+        with self._lock:
+            charge = self._charges.get(charge_id)
+            if charge is None or charge.subscription_period is None:
+                raise KeyError(f"no subscription paid by charge {charge_id!r}")
+            if state == "active" and (charge.refunded or charge.failed):
+                raise ValueError("only a canceled subscription can be re-enabled")
+            charge.canceled = state == "canceled"
+            charge.failed = state == "failed"
+            return {"user": self._user(charge.user_id), "invoice_payload": charge.payload, "state": state}
 
     def subscription_canceled(self, user_id: int, charge_id: str) -> bool:
         """Whether editUserStarSubscription last set this user's subscription as canceled."""

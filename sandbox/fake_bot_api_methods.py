@@ -35,8 +35,14 @@ UPDATE_TYPES = frozenset(
         "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll",
         "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
         "removed_chat_boost",
+        # Bot API 10.2 (July 14, 2026): Update.subscription, a BotSubscriptionUpdated {user: User,
+        # invoice_payload: String, state: String, one of "canceled" (the user cancelled the subscription),
+        # "active" (the user re-enabled a previously cancelled one), "failed" (its payment failed)}.
+        "subscription",
     }
 )  # fmt: skip
+# Bot API 10.2: the values of BotSubscriptionUpdated.state.
+SUBSCRIPTION_STATES = ("canceled", "active", "failed")
 CHAT_ACTIONS = frozenset(
     {
         "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",

@@ -146,12 +146,15 @@ class LocalStack(Service):
         transaction_seconds: float = 0.02,
         log_lines: int = 20_000,
         extra_function_env: Mapping[str, str] | None = None,
+        parameter_overrides: Mapping[str, str] | None = None,
     ) -> None:
         """`dynamodb_endpoint` / `telegram_api_url` point the handlers at a DynamoDB or Bot API of your own
         instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake).
         `max_containers` caps every function's concurrency below what the template reserves.
         `extra_function_env` adds variables to every function's environment: for the bench's invocation hook
-        (SANDBOX_INVOCATION_HOOK, see sandbox.lambda_worker), never for what the product reads."""
+        (SANDBOX_INVOCATION_HOOK, see sandbox.lambda_worker), never for what the product reads.
+        `parameter_overrides` deploys with other answers to the template's parameters (as `sam deploy
+        --parameter-overrides` would), e.g. RequireInitDataSignature=false; the rest keep the template's defaults."""
         self.functions_dir = functions_dir
         self.template_path = template_path
         self.host = host
@@ -168,6 +171,7 @@ class LocalStack(Service):
         self.functions: dict[str, LoadedFunction] = {}
         self.max_containers = max_containers
         self.extra_function_env = dict(extra_function_env or {})
+        self.parameter_overrides = dict(parameter_overrides or {})
         self.transaction_seconds = transaction_seconds
         # Every function's log lines (what CloudWatch Logs would hold), newest last.
         self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=log_lines)
@@ -265,6 +269,7 @@ class LocalStack(Service):
             "AdminIds": str(DEMO_USERS[0]["id"]),
             "BotUsername": SANDBOX_BOT_USERNAME,
             **{parameter: f"/{self.stack_name}/{name}" for parameter, name in names.items()},
+            **self.parameter_overrides,
         }
 
     def _physical_ids(self) -> dict[str, str]:
@@ -692,6 +697,56 @@ class LocalStack(Service):
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.02)
+
+    def _subscription_of(self, user_id: int, charge_id: str | None) -> str:
+        if charge_id:
+            return charge_id
+        subscriptions = self.bot_api.subscriptions_of(user_id)
+        if not subscriptions:
+            raise SandboxError(f"user {user_id} has no subscription")
+        return subscriptions[-1]
+
+    def change_subscription(self, user: UserRef, state: str, charge_id: str | None = None) -> ApiResponse:
+        """The user cancels ("canceled") or re-enables ("active") a subscription in Telegram, or Telegram could not
+        charge its renewal ("failed"): the fake's ledger follows, and the bot gets Update.subscription (Bot API
+        10.2). `charge_id` names the subscription by its first charge; by default, the user's latest one."""
+        payer = demo_user(user)
+        try:
+            change = self.bot_api.change_subscription(self._subscription_of(payer["id"], charge_id), state)
+        except (KeyError, ValueError) as exc:
+            raise SandboxError(str(exc)) from exc
+        return self.webhook({"update_id": self._next(self._update_ids), "subscription": change})
+
+    def renew_subscription(self, user: UserRef, charge_id: str | None = None, *, fail: bool = False) -> dict[str, Any]:
+        """Telegram renews a subscription as its period ends: a new charge in the ledger and its successful_payment
+        (is_recurring, not is_first_recurring, the next period's end). `fail=True`: Telegram could not charge it,
+        and says so with the "failed" subscription update instead. `charge_id` as in `change_subscription`.
+        The returned `update` can be re-delivered."""
+        payer = demo_user(user)
+        subscription = self._subscription_of(payer["id"], charge_id)
+        if fail:
+            failed = self.change_subscription(payer, "failed", subscription)
+            return {"status": "failed", "webhook_status": failed.status}
+        try:
+            first = self.bot_api.charge(subscription)
+            renewal = self.bot_api.renew_subscription(subscription)
+        except (KeyError, ValueError) as exc:
+            raise SandboxError(str(exc)) from exc
+        payment: dict[str, Any] = {
+            "currency": "XTR",
+            "total_amount": first["amount"],
+            "invoice_payload": first["payload"],
+            "telegram_payment_charge_id": renewal,
+            "provider_payment_charge_id": "",
+            "subscription_expiration_date": int(self.now()) + int(first["subscription_period"]),
+            "is_recurring": True,
+        }
+        update = {
+            "update_id": self._next(self._update_ids),
+            "message": self._message(payer, successful_payment=payment),
+        }
+        delivered = self.webhook(update)
+        return {"status": "paid", "charge_id": renewal, "update": update, "webhook_status": delivered.status}
 
 
 def _public_key_of(seed_hex: str) -> str:

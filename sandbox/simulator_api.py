@@ -49,6 +49,7 @@ class SimulatorApi:
             ("POST", "press"): self._press,
             ("POST", "pay"): self._pay,
             ("POST", "cron"): self._cron,
+            ("POST", "subscription"): self._subscription,
         }
 
     def handle(self, method: str, target: str, body: bytes = b"") -> HttpResponse:
@@ -159,6 +160,19 @@ class SimulatorApi:
             raise SimulatorInputError(f"no invoice {slug!r}", status=404, code="not_found") from exc
         outcome.pop("update", None)
         return outcome
+
+    def _subscription(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """What Telegram does to the user's latest subscription: renews it ("renewal"), fails to charge it
+        ("failed"), or the user cancels ("canceled") or re-enables ("active") it in Telegram."""
+        user = demo_user(_user_id(body.get("user")))
+        event = body.get("event")
+        if event == "renewal":
+            outcome = self.stack.renew_subscription(user)
+            outcome.pop("update", None)
+            return outcome
+        if event in ("failed", "canceled", "active"):
+            return {"status": event, "webhook_status": self.stack.change_subscription(user, event).status}
+        raise SimulatorInputError("event must be one of renewal, failed, canceled, active")
 
     def _cron(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         try:

@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -230,6 +231,7 @@ class StrictAws(Service):
         # How many requests were refused for a transaction conflict (tests show the races really happened).
         self.conflicts = 0
         self._denials: list[Denial] = []
+        self._operations: Counter[tuple[str, str]] = Counter()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -278,6 +280,12 @@ class StrictAws(Service):
         """Every (logical_id, action, resource) refused so far, oldest first."""
         with self._state_lock:
             return list(self._denials)
+
+    def operations(self) -> Counter[tuple[str, str]]:
+        """How many DynamoDB requests each (logical id, operation) made that IAM allowed, injected faults
+        included: a test takes one count before an action and one after, and reads what the action cost."""
+        with self._state_lock:
+            return Counter(self._operations)
 
     def in_flight(self) -> list[tuple[str, str]]:
         """(table, key as canonical JSON) of every item a TransactWriteItems holds right now."""
@@ -383,6 +391,8 @@ class StrictAws(Service):
     def _dynamodb(self, request: _Request) -> _Reply:
         body = _parse_json(request.body)
         self._authorize(request, body)
+        with self._state_lock:
+            self._operations[(request.logical_id, request.operation)] += 1
         self._take_fault(request, body)
         operation = request.operation
         if operation == "TransactWriteItems":

@@ -16,9 +16,10 @@ class Announcements:
         self.webapp_url = webapp_url
 
     def compose(self, owner_id: int) -> Notice | None:
-        """None when there is nothing to tell: every message read, or the owner gone."""
+        """None when there is nothing to tell: every message read, or the owner gone, banned (their messages wait,
+        hidden: docs/anonymity.md) or being erased."""
         owner = self.inbox.repos.users.get(owner_id)
-        if owner is None:
+        if owner is None or owner.banned or owner.erasing:
             return None
         unread = self.inbox.counts(owner).unread
         newest = self.inbox.newest(owner_id)

@@ -125,13 +125,32 @@ class Services:
         """Every notice goes through it: sent now, or owed in the outbox while Telegram cannot take it."""
         from murmur.delivery import NoticeDelivery
 
-        return NoticeDelivery(self.gateway, self.repos.outbox, self.clock, compose=self._compose_announcement)
+        return NoticeDelivery(
+            self.gateway,
+            self.repos.outbox,
+            self.clock,
+            compose=self._compose_announcement,
+            refund=self._refund_owed,
+            compose_digest=self._compose_report_digest,
+        )
+
+    def _refund_owed(self, buyer_id: int, charge_id: str) -> None:
+        """An automatic refund the outbox holds (lazy: only a payment that granted nothing needs it)."""
+        from murmur.refunds import AutomaticRefunds
+
+        AutomaticRefunds(self.repos, self.orders, self.gateway).refund(buyer_id, charge_id)
 
     def _compose_announcement(self, owner_id: int) -> Any:
         """An owner's "new messages" notice, written when the cron delivers it (lazy: only the cron needs it)."""
         from murmur.announcements import Announcements
 
         return Announcements(self.inbox, self.webapp_url).compose(owner_id)
+
+    def _compose_report_digest(self, admin_id: int, new_reports: int) -> Any:
+        """An admin's report digest, written when the cron delivers it (lazy: only the cron needs it)."""
+        from murmur.report_digests import ReportDigests
+
+        return ReportDigests(self.repos).compose(admin_id, new_reports)
 
     @cached_property
     def inbox(self) -> Inbox:

@@ -24,6 +24,16 @@ def _initdata_key(e: Mapping[str, str]) -> str:
     return TEST_ENV_INITDATA_KEY if test_env else PRODUCTION_INITDATA_KEY
 
 
+def _flag(e: Mapping[str, str], name: str, default: bool) -> bool:
+    """A "true" / "false" variable (as a CloudFormation parameter passes it); unset or empty is `default`."""
+    raw = (e.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"
+
+
 def _ids(raw: str) -> frozenset[int]:
     return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
 
@@ -42,6 +52,9 @@ class Limits:
     sender_per_window: int = 20
     window_seconds: int = 3600
     inbox_page: int = 20
+    # Per reporter: reports reach every admin (in a digest), so one person cannot make them their inbox.
+    reports_per_hour: int = 5
+    reports_per_day: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +86,9 @@ class Settings:
     # Which Telegram Ed25519 key checks initData's `signature`: production unless told otherwise
     # (Telegram's test environment has its own key; the sandbox and tests may bring their own).
     initdata_public_key: str = PRODUCTION_INITDATA_KEY
+    # initData must carry Telegram's Ed25519 `signature` (Bot API 8.0): then the bot token alone, if it leaks,
+    # cannot mint initData. Off only for clients older than Bot API 8.0 (docs/deploy.md).
+    require_initdata_signature: bool = True
     order_ttl_seconds: int = 3600
     limits: Limits = field(default_factory=Limits)
 
@@ -103,6 +119,7 @@ class Settings:
             metrics_namespace=e.get("POWERTOOLS_METRICS_NAMESPACE") or "Murmur",
             service_name=e.get("POWERTOOLS_SERVICE_NAME") or "murmur",
             initdata_public_key=_initdata_key(e),
+            require_initdata_signature=_flag(e, "MURMUR_REQUIRE_INITDATA_SIGNATURE", default=True),
         )
 
 

@@ -1,5 +1,5 @@
 """One run of the scheduled cron: expire and remind (murmur.renewals), send those notices, reconcile Stars
-(murmur.reconciliation), deliver what the outbox owes (murmur.delivery).
+(murmur.reconciliation), finish erasures (murmur.privacy), deliver what the outbox owes (murmur.delivery).
 
 Each step runs on its own: one that fails is counted (CronFailed) and logged, the others still run, and the
 caller fails the invocation at the end (`CronStepsFailedError`) so the on-failure destination sees it."""
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from murmur.delivery import Delivery, Pacer
+from murmur.privacy import finish_erasures
 from murmur.reconciliation import CURSOR as STARS_CURSOR
 from murmur.reconciliation import reconcile_from
 from murmur.renewals import Renewals, RunReport
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from murmur.composition import Services
 
 log = logging.getLogger(__name__)
+
+
+# Of the cron's 60 s, what a run spends on erasures DELETE /api/me or /deleteme began and did not finish.
+ERASURE_SECONDS = 20.0
 
 
 class CronStepsFailedError(RuntimeError):
@@ -66,8 +71,12 @@ def run_tick(services: Services) -> dict[str, Any]:
         return {
             "transactions_seen": stars.seen,
             "payments_repaired": len(stars.repaired),
+            "payments_flagged": len(stars.flagged),
             "refunds_applied": len(stars.refunds_applied),
         }
+
+    def erasures() -> dict[str, Any]:
+        return finish_erasures(services.repos, services.clock.now(), ERASURE_SECONDS)
 
     def deliver_owed() -> dict[str, Any]:
         return _delivered("outbox", services.delivery.deliver_due(pacer))
@@ -75,6 +84,7 @@ def run_tick(services: Services) -> dict[str, Any]:
     step("renewals", expire_and_remind)
     step("renewal_notices", send_renewal_notices)
     step("reconciliation", reconcile)
+    step("erasures", erasures)  # what DELETE /api/me or /deleteme did not finish
     step("outbox", deliver_owed)  # last: it takes what is left of the sending budget
     log.info("cron run", extra=summary)
     return summary

@@ -4,7 +4,8 @@ One rule for every notice, wherever it is sent (the Mini App API, the webhook's 
 now if Telegram takes it; kept in the outbox if Telegram is busy (429: due again after its `retry_after`) or
 failing (5xx, network: due again after a backoff); dropped if Telegram refuses it for good (403: the user
 blocked the bot; 400: no such chat), which a retry would not change. The cron delivers what is due, paced to
-Telegram's limits, each notice on its own: one that fails again waits again, and the others go on."""
+Telegram's limits, each notice on its own: one that fails again waits again, and the others go on. The notice of
+an automatic refund is sent only once its refund is done (`RefundOwed`), which is retried the same way."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from murmur.clock import Clock
-from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramUnavailableError
+from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 from murmur.models import OwedNotice
 from murmur.telegram.gateway import BotGateway, Button
 
@@ -36,6 +37,8 @@ LONGEST_BACKOFF_SECONDS = 3600  # ...up to an hour
 # At most one "new messages" notice per owner in this long (Telegram allows one message a second to a chat;
 # an owner in a flood gets a running count, not a message per message).
 ANNOUNCE_INTERVAL_SECONDS = 30
+# At most one report digest per admin in this long: reports arriving meanwhile wait for the next one, counted.
+REPORT_DIGEST_INTERVAL_SECONDS = 600
 
 
 class Delivery(StrEnum):
@@ -68,9 +71,18 @@ class NoticeOutbox(Protocol):
 
     def settle_announcement(self, owed: OwedNotice, quiet_until: int) -> bool: ...
 
+    def settle_report_digest(self, owed: OwedNotice, quiet_until: int) -> None: ...
+
 
 # What an owner's announcement says when it is delivered (`murmur.announcements`): None if nothing is unread.
 Compose = Callable[[int], "Notice | None"]
+# Gives a buyer (first argument) back the Stars of a charge (second) that granted nothing, before the notice that
+# says so is sent (`murmur.refunds.AutomaticRefunds.refund`): idempotent; TelegramUnavailableError when a later
+# try may succeed, TelegramRefusedError when none will.
+RefundOwed = Callable[[int, str], None]
+# What an admin's report digest says when it is delivered (`murmur.report_digests`), given the admin and how many
+# reports came since the last one: None when none of them is still waiting for a decision.
+ComposeDigest = Callable[[int, int], "Notice | None"]
 
 
 def buttons_json(buttons: list[list[Button]]) -> str:
@@ -155,11 +167,21 @@ class Pacer:
 class NoticeDelivery:
     """Sends notices through the BotGateway and owes them in the outbox; the only place that decides which."""
 
-    def __init__(self, gateway: BotGateway, outbox: NoticeOutbox, clock: Clock, compose: Compose | None = None) -> None:
+    def __init__(
+        self,
+        gateway: BotGateway,
+        outbox: NoticeOutbox,
+        clock: Clock,
+        compose: Compose | None = None,
+        refund: RefundOwed | None = None,
+        compose_digest: ComposeDigest | None = None,
+    ) -> None:
         self.gateway = gateway
         self.outbox = outbox
         self.clock = clock
         self.compose = compose
+        self.refund = refund
+        self.compose_digest = compose_digest
 
     # ------------------------------------------------------------ new messages, coalesced (the send path)
     def announce(self, owner_id: int) -> None:
@@ -246,11 +268,27 @@ class NoticeDelivery:
         held = self.outbox.claim(owed, now + LEASE_SECONDS)
         if held is None:
             return Delivery.TAKEN
+        return self.deliver_held(held, pacer)
+
+    def deliver_held(self, held: OwedNotice, pacer: Pacer | None = None) -> Delivery:
+        """An owed notice this caller holds (claimed from the outbox, or written with the caller's own hold, as an
+        automatic refund is): its refund first if it has one, then the notice; given back to the outbox, due again
+        after a backoff, when Telegram cannot take it now."""
+        pacer = pacer or Pacer()
+        now = int(self.clock.now())
         if held.is_announcement:
             return self._deliver_announcement(held, pacer)
+        if held.is_report_digest:
+            return self._deliver_report_digest(held, pacer)
         if held.expires_at <= now or held.attempts > MAX_ATTEMPTS:
+            if held.refund_charge_id:
+                log.error("automatic refund given up after %d attempts", held.attempts)
             self.outbox.settle(held, now)
             return Delivery.DROPPED
+        if held.refund_charge_id:
+            not_refunded = self._refund(held, held.refund_charge_id, now)
+            if not_refunded is not None:
+                return not_refunded
         try:
             sent = self.gateway.send_message(held.chat_id, held.text, buttons_of(held.buttons))
         except TelegramUnavailableError as exc:
@@ -260,6 +298,21 @@ class NoticeDelivery:
         pacer.sent()
         self.outbox.settle(held, int(self.clock.now()))
         return Delivery.SENT if sent else Delivery.REFUSED
+
+    def _refund(self, held: OwedNotice, charge_id: str, now: int) -> Delivery | None:
+        """The refund a notice waits for; None once it is done, else what became of the notice."""
+        if self.refund is None:
+            raise RuntimeError("an automatic refund is owed, but this delivery cannot refund")
+        try:
+            self.refund(held.chat_id, charge_id)
+        except TelegramUnavailableError as exc:
+            self.outbox.postpone(held, now + retry_delay(exc, max(1, held.attempts)))
+            return Delivery.OWED
+        except TelegramRefusedError as exc:  # a retry would be refused too: the flagged payment is support's now
+            log.error("automatic refund refused by Telegram: %s", exc.message)
+            self.outbox.settle(held, now)
+            return Delivery.REFUSED
+        return None
 
     def _deliver_announcement(self, held: OwedNotice, pacer: Pacer) -> Delivery:
         """An owner's coalesced "new messages" notice, written now from the inbox (the count is exact at this
@@ -284,4 +337,25 @@ class NoticeDelivery:
         quiet_until = int(self.clock.now()) + ANNOUNCE_INTERVAL_SECONDS
         if not self.outbox.settle_announcement(held, quiet_until):
             self.outbox.postpone(held, quiet_until)  # newer messages: the follow-up comes after the interval
+        return Delivery.SENT if sent else Delivery.REFUSED
+
+    def _deliver_report_digest(self, held: OwedNotice, pacer: Pacer) -> Delivery:
+        """An admin's digest of the reports since the last one (`held.seq` of them), written now; never sooner
+        than REPORT_DIGEST_INTERVAL_SECONDS after the last one, however many reports come meanwhile."""
+        now = int(self.clock.now())
+        if now < held.quiet_until:
+            self.outbox.postpone(held, held.quiet_until)
+            return Delivery.LATER
+        notice = self.compose_digest(held.chat_id, held.seq) if self.compose_digest else None
+        if notice is None:  # every one of them decided already: nothing to ask the admin
+            self.outbox.settle_report_digest(held, now)
+            return Delivery.CURRENT
+        try:
+            sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
+        except TelegramUnavailableError as exc:
+            pacer.not_taken(held.chat_id, exc)
+            self.outbox.postpone(held, int(self.clock.now()) + retry_delay(exc, held.attempts))
+            return Delivery.OWED
+        pacer.sent()
+        self.outbox.settle_report_digest(held, int(self.clock.now()) + REPORT_DIGEST_INTERVAL_SECONDS)
         return Delivery.SENT if sent else Delivery.REFUSED

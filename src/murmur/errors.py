@@ -83,6 +83,20 @@ class BlockedError(ForbiddenError):
     code = "blocked"
 
 
+class ErasingError(ConflictError):
+    """This account's data is being erased; that finishes within minutes."""
+
+    code = "erasing"
+
+
+# One answer for every reason a reply cannot reach its sender (they erased their account, blocked the bot, ...):
+# which reason it is would tell the owner something about the sender.
+class ReplyUndeliverableError(ConflictError):
+    """This sender cannot receive replies."""
+
+    code = "reply_undeliverable"
+
+
 class StorageUnavailableError(MurmurError):
     """Storage failed; the operation can be retried."""
 

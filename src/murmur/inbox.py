@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import random
 import re
 import secrets
 import string
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from murmur import abuse, texts
 from murmur.clock import Clock
@@ -18,27 +21,73 @@ from murmur.errors import (
     BlockedError,
     ConflictError,
     DailyCapReachedError,
+    ErasingError,
     InvalidInputError,
     NotAcceptingMessagesError,
     NotFoundError,
     RateLimitedError,
+    ReplyUndeliverableError,
     SlowModeError,
+    StorageUnavailableError,
 )
-from murmur.models import Message, Person, User
+from murmur.models import Message, Order, Person, User
+from murmur.standing import Standings, usable
+from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
 from murmur.store.links import LinkOwner
+from murmur.store.receipts import SendReceipt
 from murmur.store.repositories import Repositories
 from murmur.store.tallies import SHARDS, Tally
+from murmur.user_text import PREVIEW_MAX_CHARS, PREVIEW_WORDS, clean_text, preview
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 12
 CODE_RE = re.compile(r"^[A-Za-z0-9]{12}$")
 MESSAGE_ID_RE = re.compile(r"^\d{13}[0-9a-f]{8}$")
-PREVIEW_WORDS = 3
-PREVIEW_MAX_CHARS = 48
 DAY_SECONDS = 86400
 SLOW_MODE_CHOICES = (0, 60, 600, 3600, 86400)  # what an owner may choose: off, a minute ... a day
 MAX_DAILY_CAP = 100_000
+# A client's idempotency key for one composed message (a UUID fits), and how long it answers with the first
+# result: far longer than a client retries, short enough that the receipts stay few.
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+RECEIPT_SECONDS = 86400
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    """This idempotency key was used for a different message; a new message needs a new key."""
+
+    code = "idempotency_key_reused"
+
+
+class KeyTakenError(ConflictError):
+    """A concurrent send with the same idempotency key was stored first (caught inside `Inbox.send_once`)."""
+
+    code = "idempotency_key_taken"
+
+
+@dataclass(frozen=True, slots=True)
+class Gift:
+    """A gift sent with a message: its kind, and its pending order for the message being stored (priced by
+    `Orders.gift`), written in the message's own transaction."""
+
+    kind: str
+    order_for: Callable[[Message], Order]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a send stored or, for a retried idempotency key, what the first send with that key stored."""
+
+    message_id: str
+    owner: LinkOwner
+    order: Order | None
+    replayed: bool
+
+
+def request_fingerprint(code: str, text: str, gift: str | None, show_nickname: bool) -> str:
+    """What makes two sends the same send; a digest, so the receipt holds no second copy of the text."""
+    raw = json.dumps([code, text, gift, show_nickname], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def new_link_code() -> str:
@@ -51,27 +100,10 @@ def new_message_id(now: float) -> str:
     return f"{int(now * 1000):013d}{secrets.token_hex(4)}"
 
 
-def preview(text: str) -> str:
-    """The free part of a message: its first three words, capped so one long word cannot reveal it all."""
+def preview_is_whole(text: str) -> bool:
+    """The free preview already shows every word: the message is readable, and there is nothing to sell."""
     words = text.split()
-    head = " ".join(words[:PREVIEW_WORDS])
-    if len(head) > PREVIEW_MAX_CHARS:
-        head = head[:PREVIEW_MAX_CHARS]
-    return head + ("…" if len(words) > PREVIEW_WORDS or len(head) < len(" ".join(words)) else "")
-
-
-def clean_text(raw: str, max_chars: int, what: str = "text") -> str:
-    """Trimmed, non-empty, within the limit, and free of control characters other than newlines and tabs."""
-    if not isinstance(raw, str):
-        raise InvalidInputError(f"{what} must be a string")
-    value = raw.strip()
-    if not value:
-        raise InvalidInputError(f"{what} is empty")
-    if len(value) > max_chars:
-        raise InvalidInputError(f"{what} is longer than {max_chars} characters")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        raise InvalidInputError(f"{what} contains control characters")
-    return value
+    return len(words) <= PREVIEW_WORDS and len(" ".join(words)) <= PREVIEW_MAX_CHARS
 
 
 def clues_of(sender: Person) -> list[str]:
@@ -129,12 +161,14 @@ class Inbox:
         self.clock = clock
         self.limits = limits
         self.pseudonym_secret = pseudonym_secret
+        self.standings = Standings(repos, pseudonym_secret)
 
     # ------------------------------------------------------------------ accounts
     def ensure_user(self, person: Person, start_param: str | None = None) -> User:
         """The user's record, created on first sight with a fresh personal link (and referral, once)."""
         existing = self.repos.users.get(person.id)
         if existing is not None:
+            usable(existing)
             lang = texts.lang_of(person.language_code)
             if (existing.first_name, existing.language_code) != (person.first_name, lang):
                 self.repos.users.update_profile(person.id, person.first_name, lang)
@@ -144,8 +178,13 @@ class Inbox:
         return self._register(person, start_param)
 
     def _register(self, person: Person, start_param: str | None) -> User:
+        """A banned person gets no account, even after erasing the one they had (their record stays); a person
+        counted as a referral once is never counted again, through any link."""
         now = int(self.clock.now())
-        referrer = self._referrer(start_param, person.id)
+        record = self.standings.of(person.id)
+        if record.banned:
+            raise BannedError()
+        referrer = None if record.referred else self._referrer(start_param, person.id)
         for _ in range(3):
             user = User(
                 user_id=person.id,
@@ -159,6 +198,7 @@ class Inbox:
                 self.repos.links.claim_op(
                     user.link_code, LinkOwner(user.user_id, user.first_name, user.language_code), now
                 ),
+                self.standings.registration_op(person.id, referred=referrer is not None),  # BannedError if banned
             ]
             if referrer is not None:
                 ops.append(self.repos.users.add_referral_op(referrer))
@@ -224,29 +264,103 @@ class Inbox:
 
     # ------------------------------------------------------------------ sending
     def send(self, sender: Person, code: str, raw_text: str, show_nickname: bool = False) -> tuple[Message, LinkOwner]:
-        """Store an anonymous message. Reads first: the link with its blocks and the sender's ban flag, then the
-        owner's settings (accepting, banned, slow mode, daily cap) — items no send writes. Then one transaction
-        of items no other sender's send writes, except by chance: the message, the sender's own rate window,
-        one of the owner's tally shards (picked at random) and, in slow mode, the sender's turn in this inbox.
-        A popular inbox takes many sends at once without their transactions conflicting on one item."""
+        """Store an anonymous message; every call stores a new one (`send_once` takes a client's retries)."""
         text = clean_text(raw_text, self.limits.message_chars, "message")
+        owner, pseudo, _ = self._admit(sender, code, None)
+        message = self._message(sender, owner, pseudo, text, show_nickname)
+        self._store(message, [])
+        return message, owner
+
+    def send_once(
+        self,
+        sender: Person,
+        code: str,
+        raw_text: str,
+        show_nickname: bool = False,
+        *,
+        key: str | None = None,
+        gift: Gift | None = None,
+    ) -> Sent:
+        """Store an anonymous message and its gift's pending order, exactly once per idempotency key: the
+        message, the order and the key's receipt are one transaction, so a failure leaves nothing or all
+        of it, and a retry with the key (read in the send's first read) gets the first send's result back
+        without a second message, count, rate-window step or announcement. A banned or blocked sender is
+        refused first, on a retry too. Without a key, every call is a new message."""
+        text = clean_text(raw_text, self.limits.message_chars, "message")
+        if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
+            raise InvalidInputError("the idempotency key must be 8 to 64 letters, digits, '-' or '_'")
+        fingerprint = request_fingerprint(code, text, gift.kind if gift else None, show_nickname)
+        owner, pseudo, receipt = self._admit(sender, code, key)
+        if receipt is not None:
+            return self._replay(receipt, fingerprint, owner)
+        message = self._message(sender, owner, pseudo, text, show_nickname)
+        order = gift.order_for(message) if gift else None
+        ops: list[Op] = []
+        if key is not None:
+            now = int(self.clock.now())
+            first = SendReceipt(
+                fingerprint,
+                owner.user_id,
+                message.message_id,
+                order.order_id if order else None,
+                now + RECEIPT_SECONDS,
+            )
+            ops.append(self.repos.receipts.put_op(sender.id, key, first, now, KeyTakenError))
+        if order is not None:
+            ops.append(self.repos.orders.put_op(order))
+        try:
+            self._store(message, ops)
+        except KeyTakenError:
+            # The same send in flight twice (a client retrying before its first answer): the first one's result.
+            taken = self.repos.receipts.get(sender.id, key) if key else None
+            if taken is None:
+                raise StorageUnavailableError("the send could not be matched to its first attempt; retry") from None
+            return self._replay(taken, fingerprint, owner)
+        return Sent(message.message_id, owner, order, replayed=False)
+
+    def admit(self, sender: Person, code: str) -> tuple[LinkOwner, str]:
+        """May `sender` write to link `code`, or buy a gift for a message they sent there? The owner and the
+        sender's pseudonym in that inbox, or the very refusal a send gets (no such link, banned, blocked)."""
+        owner, pseudo, _ = self._admit(sender, code, None)
+        return owner, pseudo
+
+    def _admit(self, sender: Person, code: str, key: str | None) -> tuple[LinkOwner, str, SendReceipt | None]:
+        """The link with its blocks, the sender's account and ban record and, for a keyed send, the key's live
+        receipt: one consistent BatchGetItem of items no send writes (the receipt only its own sender's). Refuses a
+        banned or blocked sender; returns the owner, the sender's pseudonym in this inbox and the receipt."""
         if not CODE_RE.match(code):
             raise NotFoundError("no such link")
-        owner, sender_user = self.repos.batch.get(
-            [self.repos.links.ref(code), self.repos.users.ref(sender.id)], consistent=True
-        )
+        refs: list[Ref[Any]] = [
+            self.repos.links.ref(code),
+            self.repos.users.ref(sender.id),
+            self.standings.ref(sender.id),  # the ban outlives the account: a sender may have none
+        ]
+        if key is not None:
+            refs.append(self.repos.receipts.ref(sender.id, key))
+        owner, sender_user, record, *receipts = self.repos.batch.get(refs, consistent=True)
         if owner is None:
             raise NotFoundError("no such link")
-        if sender_user is not None and sender_user.banned:
+        if record is not None and record.banned:
             raise BannedError()
+        if sender_user is not None and sender_user.erasing:
+            raise ErasingError()
         pseudo = abuse.pseudonym(self.pseudonym_secret, owner.user_id, sender.id)
         if pseudo in owner.blocked:
             raise BlockedError()
-        settings = self.repos.users.get(owner.user_id, consistent=True)
-        if settings is None or not settings.accepts_messages or settings.banned:
-            raise NotAcceptingMessagesError()
+        receipt = receipts[0] if receipts else None
+        live = receipt if receipt is not None and receipt.expires_at > self.clock.now() else None
+        return owner, pseudo, live
+
+    def _replay(self, receipt: SendReceipt, fingerprint: str, owner: LinkOwner) -> Sent:
+        """The first result of a send retried with its key; the key of another send is refused."""
+        if receipt.fingerprint != fingerprint or receipt.recipient_id != owner.user_id:
+            raise IdempotencyKeyReusedError()
+        order = self.repos.orders.get(receipt.order_id, consistent=True) if receipt.order_id else None
+        return Sent(receipt.message_id, owner, order, replayed=True)
+
+    def _message(self, sender: Person, owner: LinkOwner, pseudo: str, text: str, show_nickname: bool) -> Message:
         now = self.clock.now()
-        message = Message(
+        return Message(
             recipient_id=owner.user_id,
             message_id=new_message_id(now),
             sender_id=sender.id,
@@ -256,6 +370,20 @@ class Inbox:
             clues=clues_of(sender),
             nickname=abuse.nickname(pseudo) if show_nickname else None,
         )
+
+    def _store(self, message: Message, first_ops: list[Op]) -> None:
+        """The owner's settings (accepting, slow mode, daily cap) are read, an item no send writes; not a ban: a
+        banned owner's link takes messages as any other does (docs/anonymity.md, "Bans"). Then
+        one transaction of items no other sender's send writes, except by chance: `first_ops` (a receipt first:
+        its failed condition must win over a full rate window), the message, the sender's own rate window, one
+        of the owner's tally shards (picked at random) and, in slow mode, the sender's turn in this inbox.
+        A popular inbox takes many sends at once without their transactions conflicting on one item."""
+        settings = self.repos.users.get(message.recipient_id, consistent=True)
+        if settings is not None and settings.erasing:
+            raise NotFoundError("no such link")  # its erasure began after the link was read
+        if settings is None or not settings.accepts_messages:
+            raise NotAcceptingMessagesError()
+        now = self.clock.now()
         window = abuse.Window.at(now, self.limits.window_seconds)
 
         def limited() -> RateLimitedError:
@@ -268,41 +396,41 @@ class Inbox:
             return DailyCapReachedError("this inbox is full for today", DAY_SECONDS - int(now) % DAY_SECONDS)
 
         ops: list[Op] = [
+            *first_ops,
             self.repos.messages.put_op(message),
             self.repos.state.window_op(
-                f"send#{sender.id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
+                f"send#{message.sender_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
             ),
         ]
+        owner_id = message.recipient_id
         if settings.slow_mode_seconds:
             until = int(now) + settings.slow_mode_seconds
-            ops.append(self.repos.state.slow_mode_op(owner.user_id, pseudo, int(now), until, slow))
+            ops.append(self.repos.state.slow_mode_op(owner_id, message.pseudonym, int(now), until, slow))
         day = int(now) // DAY_SECONDS
         if not settings.daily_cap:
             shard = random.randrange(SHARDS)
-            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner.user_id, shard, day, None, capped)])
-            return message, owner
+            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, None, capped)])
+            return
         # A daily cap: each shard takes its share of it; a full shard sends the message to another, and only
         # when every share is taken is the inbox full for today (exact: the shares add up to the cap).
         # The shards are read first (eventually consistent: a stale count only costs a refused try), so a full
         # inbox refuses without writing, and a filling one sends each message to a shard with room.
         quotas = daily_quotas(settings.daily_cap)
-        tallies: list[Tally | None] = self.repos.batch.get(self.repos.tallies.refs(owner.user_id, day))
+        tallies: list[Tally | None] = self.repos.batch.get(self.repos.tallies.refs(owner_id, day))
         taken = [tally.today if tally else 0 for tally in tallies]
         shards = [shard for shard in range(SHARDS) if taken[shard] < quotas[shard]]
         random.shuffle(shards)
         for shard in shards:
             try:
-                self.repos.tx.write(
-                    [*ops, self.repos.tallies.count_op(owner.user_id, shard, day, quotas[shard], capped)]
-                )
-                return message, owner
+                self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, quotas[shard], capped)])
+                return
             except DailyCapReachedError:
                 continue
         raise capped()
 
     # ------------------------------------------------------------------ reading
     def view(self, message: Message, owner: User) -> MessageView:
-        readable = message.unlocked or owner.plan_active(self.clock.now())
+        readable = message.unlocked or owner.plan_active(self.clock.now()) or preview_is_whole(message.text)
         revealed = message.clues[: message.hints_revealed]
         return MessageView(
             message_id=message.message_id,
@@ -323,6 +451,7 @@ class Inbox:
         owner = self.repos.users.get(owner_id)
         if owner is None:
             return [], None, None
+        usable(owner)
         messages, next_cursor = self.repos.messages.page(owner_id, self.limits.inbox_page, cursor)
         return [self.view(m, owner) for m in messages], next_cursor, owner
 
@@ -344,7 +473,7 @@ class Inbox:
         )
         if message is None or owner is None:
             raise NotFoundError("no such message")
-        view = self.view(message, owner)
+        view = self.view(message, usable(owner))
         if not message.read:
             with contextlib.suppress(ConflictError):  # read concurrently: counted once already
                 self.repos.tx.write(
@@ -362,11 +491,8 @@ class Inbox:
         owner = self.repos.users.get(owner_id)
         if owner is None:
             raise NotFoundError("no such message")
-        if owner.banned:
-            raise BannedError()
+        usable(owner)
         message = self.own_message(owner_id, message_id)
-        if not message.sender_id:
-            raise ConflictError("the sender erased their account")
         now = self.clock.now()
         window = abuse.Window.at(now, self.limits.window_seconds)
 
@@ -378,4 +504,8 @@ class Inbox:
                 f"reply#{owner_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
             )
         )
+        if not message.sender_id:
+            # The sender erased their account. Counted in the window and answered as a sender who blocked the
+            # bot is (the reply route): the owner cannot tell the two apart.
+            raise ReplyUndeliverableError()
         return message, text

@@ -12,6 +12,14 @@ class PlanKind(StrEnum):
     PRO = "pro"  # a native Stars subscription, renewed by Telegram
 
 
+# How long Pro stays readable past its paid period while Telegram's renewal is on its way. Telegram charges the
+# next period as the last one ends and sends successful_payment at once; a late one means our webhook was
+# failing (Telegram redelivers) or the update was lost (the cron's reconciliation finds the charge within
+# minutes). Three hours covers either with room to spare, and is 0.4 % of a period: a subscription that ends
+# without a word gets little for free. Only while a renewal is expected: never after a cancel or a failed payment.
+RENEWAL_GRACE_SECONDS = 3 * 3600
+
+
 class OrderStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
@@ -33,7 +41,8 @@ class User:
     plan: PlanKind = PlanKind.FREE
     plan_expires_at: int | None = None
     pro_charge_id: str | None = None
-    pro_cancelled: bool = False
+    pro_cancelled: bool = False  # no renewal expected: cancelled by the user, or its payment failed
+    pro_failed: bool = False  # Telegram could not charge the renewal (Bot API 10.2 `subscription` update)
     banned: bool = False
     referrals: int = 0
     created_at: int = 0
@@ -41,9 +50,23 @@ class User:
     unread: int = 0
     slow_mode_seconds: int = 0  # the owner's controls: one message per sender per this many seconds (0: off)
     daily_cap: int = 0  # at most this many messages a day (0: no cap)
+    erasing: bool = False  # erasure has begun: the account is unusable until it ends (murmur.privacy)
+
+    @property
+    def renews(self) -> bool:
+        """Pro that Telegram is expected to renew: neither cancelled nor failed."""
+        return self.plan is PlanKind.PRO and not self.pro_cancelled
+
+    @property
+    def access_until(self) -> int | None:
+        """When the plan stops giving access: its paid end, plus the grace while a renewal is on its way."""
+        if self.plan is PlanKind.FREE or self.plan_expires_at is None:
+            return None
+        return self.plan_expires_at + (RENEWAL_GRACE_SECONDS if self.renews else 0)
 
     def plan_active(self, now: float) -> bool:
-        return self.plan is not PlanKind.FREE and self.plan_expires_at is not None and now < self.plan_expires_at
+        until = self.access_until
+        return until is not None and now < until
 
 
 @dataclass(slots=True)
@@ -93,6 +116,9 @@ class Payment:
     is_recurring: bool = False
     subscription_expiration_date: int | None = None
     refunded_at: int | None = None
+    # A subscription's payment: the subscription it belongs to, named by its first charge (what
+    # editUserStarSubscription takes); cancelled along with the refund of a payment that granted nothing.
+    subscription_charge_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +150,29 @@ class OwedNotice:
     def is_announcement(self) -> bool:
         """The coalesced "new messages" notice of one owner, written when it is delivered."""
         return self.key.startswith("outbox#notify#")
+
+    @property
+    def is_report_digest(self) -> bool:
+        """The coalesced digest of new reports for one admin (`seq`: reports not told yet), written when delivered."""
+        return self.key.startswith("outbox#reports#")
+
+    @property
+    def refund_charge_id(self) -> str | None:
+        """An automatic refund's notice: the charge Telegram must refund before the notice, which says so, is sent."""
+        return self.key.removeprefix("outbox#refund#") if self.key.startswith("outbox#refund#") else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportToReview:
+    """A reported message waiting for an admin's decision: what the admin sees. Never its sender."""
+
+    recipient_id: int
+    message_id: str
+    text: str
+    reason: str
+    reported_at: int
+
+    @property
+    def key(self) -> str:
+        """How an admin's buttons name it (`ban:<key>`, `blk:<key>`, `ok:<key>`)."""
+        return f"{self.recipient_id}:{self.message_id}"

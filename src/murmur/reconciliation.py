@@ -1,11 +1,16 @@
 """Reconcile Telegram's Stars ledger (getStarTransactions, chronological, paged by offset) with ours.
 
-An incoming payment with no Payment row (a lost successful_payment) is fulfilled from its payload; an
-outgoing refund whose Payment is still "paid" is applied. Each page's revenue (by product, net of refunds,
-and the affiliate commissions Telegram reports) is added to the /stats summary in the same transaction that
-moves the stored offset past the page, on condition that the offset is still where this run read it: every
-transaction is counted exactly once, even if two runs overlap or one dies half-way. Each run reads only what
-is new, bounded by `max_pages`; one batch read per page finds the page's payments."""
+An incoming payment with no Payment row (a lost successful_payment) is fulfilled from its payload, as that
+update would have been: a subscription payment is a renewal when its order already holds another charge
+(Telegram's ledger does not say which), and runs until its date plus the period. An outgoing refund whose
+Payment is still "paid" is applied, also when that payment was only recorded earlier in the same page. Each
+page's revenue (by product, net of refunds, and the affiliate commissions Telegram reports) is added to the
+/stats summary in the same transaction that moves the stored offset past the page, on condition that the
+offset is still where this run read it: every transaction is counted exactly once, even if two runs overlap
+or one dies half-way. A failure a retry can mend (storage, Telegram) propagates before that transaction: the
+offset stays and the next run settles the page again, which repeats nothing (the ledger rows and the
+refunds are exactly-once by themselves). Each run reads only what is new, bounded by `max_pages`; one batch
+read per page finds the page's payments, plus one order read per lost subscription payment."""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from murmur.errors import ConflictError, MurmurError
-from murmur.models import Payment
+from murmur.errors import ConflictError, NotFoundError
+from murmur.models import Payment, PaymentStatus
 from murmur.orders import Orders, Outcome, SuccessfulPayment
 from murmur.store.repositories import Repositories
 from murmur.telegram.gateway import BotGateway, StarTransaction
@@ -28,7 +33,8 @@ UNMATCHED = "unmatched"  # Stars that bought nothing we could grant (flagged pay
 @dataclass(slots=True)
 class Reconciled:
     seen: int = 0
-    repaired: list[str] = field(default_factory=list)  # charge ids fulfilled late
+    repaired: list[str] = field(default_factory=list)  # charge ids fulfilled late: granted or renewed
+    flagged: list[str] = field(default_factory=list)  # charge ids recorded late that granted nothing
     refunds_applied: list[str] = field(default_factory=list)
     pages: int = 0
     affiliate_stars: int = 0
@@ -72,50 +78,85 @@ def reconcile_from(
         seen_cursor, offset = new_offset, int(new_offset)
         if len(page) < PAGE:
             break
-    if result.repaired or result.refunds_applied:
+    if result.repaired or result.flagged or result.refunds_applied:
         log.warning(
-            "reconciliation repaired %d payments, applied %d refunds", len(result.repaired), len(result.refunds_applied)
+            "reconciliation repaired %d payments, flagged %d, applied %d refunds",
+            len(result.repaired),
+            len(result.flagged),
+            len(result.refunds_applied),
         )
     return result
 
 
 def _settle(repos: Repositories, orders: Orders, page: list[StarTransaction], result: Reconciled) -> Counter[str]:
-    """Repair what our ledger lacks and return the page's revenue totals (nothing written for them yet)."""
+    """Repair what our ledger lacks and return the page's revenue totals (nothing written for them yet).
+    Storage and Telegram failures propagate: the caller has not moved the offset yet."""
     totals: Counter[str] = Counter()
     mine = [tx for tx in page if tx.user_id is not None]
-    payments = repos.batch.get([repos.payments.ref(tx.id) for tx in mine], consistent=True) if mine else []
+    found = repos.batch.get([repos.payments.ref(tx.id) for tx in mine], consistent=True) if mine else []
+    # The page's payments as this run knows them: a refund later in the page sees a payment recorded earlier in it.
+    ledger: dict[str, Payment | None] = dict(zip((tx.id for tx in mine), found, strict=True))
     result.seen += len(page)
-    for tx, payment in zip(mine, payments, strict=True):
-        key = _revenue_key(payment)
+    for tx in mine:
+        payment = ledger[tx.id]
         if tx.incoming:
             if payment is None and tx.payload:
-                fulfilment = orders.fulfil(
-                    SuccessfulPayment(
-                        payer_id=tx.user_id or 0,
-                        currency="XTR",
-                        total_amount=tx.amount,
-                        payload=tx.payload,
-                        charge_id=tx.id,
-                        is_recurring=tx.subscription_period is not None,
-                        is_first_recurring=tx.subscription_period is not None,
-                    )
-                )
-                if fulfilment.outcome is not Outcome.DUPLICATE:
-                    result.repaired.append(tx.id)
-                key = _revenue_key(fulfilment.payment) if fulfilment.payment else fulfilment.product or UNMATCHED
+                payment = ledger[tx.id] = _fulfil_late(repos, orders, tx, result)
+            key = _revenue_key(payment)
             totals[f"stars_{key}"] += tx.amount
             totals[f"count_{key}"] += 1
         else:
-            if payment is not None and payment.status.value == "paid":
-                try:
-                    orders.refund(tx.id)
-                    result.refunds_applied.append(tx.id)
-                except MurmurError as exc:
-                    log.warning("refund not applied in reconciliation: %s", exc.code)
-            totals[f"stars_{key}"] -= tx.amount
-            totals[f"count_{key}"] -= 1
+            if payment is not None and payment.status is PaymentStatus.PAID and _refund_late(orders, tx):
+                result.refunds_applied.append(tx.id)
+            totals[f"stars_{_revenue_key(payment)}"] -= tx.amount
+            totals[f"count_{_revenue_key(payment)}"] -= 1
     for tx in page:
         if tx.affiliate_stars:
             totals["affiliate_stars"] += tx.affiliate_stars
             totals["affiliate_transactions"] += 1
     return Counter({k: v for k, v in totals.items() if v})
+
+
+def _fulfil_late(repos: Repositories, orders: Orders, tx: StarTransaction, result: Reconciled) -> Payment | None:
+    """Fulfil a payment whose successful_payment never arrived; the ledger row it left (None if none)."""
+    fulfilment = orders.fulfil(_successful_payment(repos, tx))
+    if fulfilment.outcome in (Outcome.GRANTED, Outcome.RENEWED):
+        result.repaired.append(tx.id)
+    elif fulfilment.outcome is not Outcome.DUPLICATE:
+        result.flagged.append(tx.id)
+    if fulfilment.payment is not None:
+        return fulfilment.payment
+    return repos.payments.get(tx.id)  # recorded meanwhile by the webhook: count it as that row says
+
+
+def _successful_payment(repos: Repositories, tx: StarTransaction) -> SuccessfulPayment:
+    """The successful_payment Telegram would have sent for `tx`. Its ledger entry carries the payload and the
+    subscription_period for a first payment and a renewal alike; the order tells them apart: a renewal is
+    charged for an order that already holds another charge (the subscription's first one)."""
+    period = tx.subscription_period
+    renewal = False
+    if period is not None and tx.payload:
+        order = repos.orders.get(tx.payload, consistent=True)
+        renewal = order is not None and order.charge_id is not None and order.charge_id != tx.id
+    return SuccessfulPayment(
+        payer_id=tx.user_id or 0,
+        currency="XTR",
+        total_amount=tx.amount,
+        payload=tx.payload or "",
+        charge_id=tx.id,
+        is_recurring=period is not None,
+        is_first_recurring=period is not None and not renewal,
+        # What Telegram's update says: the subscription runs one period from this charge.
+        subscription_expiration_date=tx.date + period if period is not None else None,
+    )
+
+
+def _refund_late(orders: Orders, tx: StarTransaction) -> bool:
+    """Apply a refund Telegram made (exactly once by itself); whether this call applied it. Only an outcome
+    that is final is passed over (refunded already, or the charge erased meanwhile); anything a retry can mend
+    propagates, so the next run settles the page again."""
+    try:
+        return orders.refund(tx.id).outcome is not Outcome.DUPLICATE
+    except NotFoundError:
+        log.warning("refund of a payment no longer in the ledger")
+        return False

@@ -1,6 +1,10 @@
 """The cron's plan work: expire Plus passes that are due, and remind a day before. Reads only what is due
 (the sparse day-bucketed indexes), bounded per run, resumable (a cursor day per index), idempotent (each
-write is conditional on the expiry it saw, so two runs at once notify once)."""
+write is conditional on the expiry it saw, so two runs at once notify once).
+
+A Pro that awaits Telegram's renewal stays readable for `RENEWAL_GRACE_SECONDS` past its paid end, and sits in
+the day bucket of that grace's end: the day is not left behind before the grace is over. Only a renewal that is
+late is read more than once (each run between the paid end and the grace's end finds it and leaves it)."""
 
 from __future__ import annotations
 
@@ -97,8 +101,8 @@ class Renewals:
 
     def _expire_one(self, user_id: int, now: int, report: RunReport) -> None:
         user = self.repos.users.get(user_id, consistent=True)
-        if user is None or user.plan_expires_at is None or user.plan_expires_at > now:
-            return  # renewed or erased meanwhile: the index entry is stale
+        if user is None or user.plan_expires_at is None or user.plan_active(now):
+            return  # renewed or erased meanwhile (the index entry is stale), or a Pro whose renewal is still due
         try:
             self.repos.tx.write_one(plans.expire(self.repos.users, user))
         except MurmurError as exc:

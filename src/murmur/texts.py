@@ -138,6 +138,16 @@ _T: dict[str, dict[str, str]] = {
         "ru": "Ваши данные удалены.",
         "es": "Tus datos han sido borrados.",
     },
+    "erasing": {
+        "en": "Your data is being erased. This finishes within {minutes} minutes.",
+        "ru": "Ваши данные удаляются. Это займёт не больше {minutes} минут.",
+        "es": "Tus datos se están borrando. Termina en {minutes} minutos como máximo.",
+    },
+    "banned": {
+        "en": "Your Murmur account is banned.",
+        "ru": "Ваш аккаунт в Murmur заблокирован.",
+        "es": "Tu cuenta de Murmur está suspendida.",
+    },
     "clue_language": {
         "en": "Their Telegram is set to {value}",
         "ru": "Язык их Telegram: {value}",
@@ -158,11 +168,17 @@ _T: dict[str, dict[str, str]] = {
         "ru": "У них нет Telegram Premium",
         "es": "No tiene Telegram Premium",
     },
-    "report": {
-        "en": "🚩 Report on message {message_id} to user {recipient_id}: {reason}\n\n{text}",
-        "ru": "🚩 Жалоба на сообщение {message_id} пользователю {recipient_id}: {reason}\n\n{text}",
-        "es": "🚩 Denuncia del mensaje {message_id} al usuario {recipient_id}: {reason}\n\n{text}",
+    "report_digest": {
+        "en": "🚩 New reports since the last digest: {count}. Waiting for a decision: {waiting}. The oldest:",
+        "ru": "🚩 Новых жалоб с прошлой сводки: {count}. Ждут решения: {waiting}. Самые старые:",
+        "es": "🚩 Denuncias nuevas desde el último resumen: {count}. Esperan decisión: {waiting}. Las más antiguas:",
     },
+    "report_item": {
+        "en": "{number}. Message {message_id} to user {recipient_id}, reason: {reason}\n{text}",
+        "ru": "{number}. Сообщение {message_id} пользователю {recipient_id}, причина: {reason}\n{text}",
+        "es": "{number}. Mensaje {message_id} al usuario {recipient_id}, motivo: {reason}\n{text}",
+    },
+    "report_no_reason": {"en": "none given", "ru": "не указана", "es": "sin motivo"},
     "reject_unknown_order": {
         "en": "This order does not exist. Please try again from the app.",
         "ru": "Такого заказа нет. Попробуйте ещё раз из приложения.",
@@ -203,6 +219,26 @@ _T: dict[str, dict[str, str]] = {
         "ru": "Ваш аккаунт не может совершать покупки.",
         "es": "Tu cuenta no puede hacer compras.",
     },
+    "reject_already_pro": {
+        "en": "You already have Murmur Pro: nothing to pay for.",
+        "ru": "У вас уже есть Murmur Pro: платить не за что.",
+        "es": "Ya tienes Murmur Pro: no hay nada que pagar.",
+    },
+    "reject_pro_includes_plus": {
+        "en": "Your Murmur Pro already includes everything Plus does.",
+        "ru": "Ваш Murmur Pro уже включает всё, что даёт Plus.",
+        "es": "Tu Murmur Pro ya incluye todo lo que ofrece Plus.",
+    },
+    "reject_already_readable": {
+        "en": "You can already read this message: nothing to pay for.",
+        "ru": "Это сообщение уже можно прочитать: платить не за что.",
+        "es": "Ya puedes leer este mensaje: no hay nada que pagar.",
+    },
+    "reject_no_hints_left": {
+        "en": "There are no more hints for this message.",
+        "ru": "Для этого сообщения больше нет подсказок.",
+        "es": "No quedan más pistas para este mensaje.",
+    },
     "paid_unlock": {
         "en": "✅ Paid {stars} ⭐: the message is unlocked. Open the app to read it.",
         "ru": "✅ Оплачено {stars} ⭐: сообщение открыто. Откройте приложение, чтобы прочитать его.",
@@ -233,15 +269,62 @@ _T: dict[str, dict[str, str]] = {
         "ru": "✅ Оплачено {stars} ⭐: ваш подарок прикреплён к сообщению.",
         "es": "✅ Pagado {stars} ⭐: tu regalo está unido a tu mensaje.",
     },
-    "paid_flagged": {
-        "en": "We received {stars} ⭐ but could not match it to a purchase. Support will refund it: /paysupport",
-        "ru": "Мы получили {stars} ⭐, но не нашли покупку. Поддержка вернёт звёзды: /paysupport",
-        "es": "Recibimos {stars} ⭐ pero no encontramos la compra. Soporte te lo reembolsará: /paysupport",
-    },
     "refunded": {
         "en": "↩️ {stars} ⭐ refunded.",
         "ru": "↩️ Возвращено {stars} ⭐.",
         "es": "↩️ Reembolsados {stars} ⭐.",
+    },
+    "auto_refunded": {
+        "en": "↩️ We refunded your {stars} ⭐: {reason}.",
+        "ru": "↩️ Мы вернули ваши {stars} ⭐: {reason}.",
+        "es": "↩️ Te reembolsamos {stars} ⭐: {reason}.",
+    },
+    "refund_reason_duplicate_subscription": {
+        "en": "you already have Murmur Pro, so this second subscription was cancelled",
+        "ru": "у вас уже есть Murmur Pro, поэтому вторая подписка отменена",
+        "es": "ya tienes Murmur Pro, así que esta segunda suscripción se canceló",
+    },
+    "refund_reason_pro_includes_plus": {
+        "en": "your Murmur Pro already includes Plus",
+        "ru": "ваш Murmur Pro уже включает Plus",
+        "es": "tu Murmur Pro ya incluye Plus",
+    },
+    "refund_reason_already_unlocked": {
+        "en": "that message was already unlocked",
+        "ru": "это сообщение уже было открыто",
+        "es": "ese mensaje ya estaba desbloqueado",
+    },
+    "refund_reason_no_hints_left": {
+        "en": "that message has no more hints",
+        "ru": "для этого сообщения больше нет подсказок",
+        "es": "ese mensaje no tiene más pistas",
+    },
+    "refund_reason_target_gone": {
+        "en": "that message no longer exists",
+        "ru": "этого сообщения больше нет",
+        "es": "ese mensaje ya no existe",
+    },
+    "refund_reason_no_match": {
+        "en": "we could not match it to a purchase",
+        "ru": "мы не нашли, к какой покупке он относится",
+        "es": "no pudimos asociarlo a ninguna compra",
+    },
+    "pro_payment_failed": {
+        "en": "Telegram could not charge your Murmur Pro renewal, so Pro ends on {until} (UTC). Subscribe again to"
+        " keep reading everything.",
+        "ru": "Telegram не смог списать оплату за продление Murmur Pro, поэтому Pro закончится {until} (UTC)."
+        " Оформите подписку снова, чтобы читать всё.",
+        "es": "Telegram no pudo cobrar la renovación de Murmur Pro, así que Pro termina el {until} (UTC)."
+        " Suscríbete de nuevo para seguir leyéndolo todo.",
+    },
+    "resubscribe": {"en": "Subscribe again", "ru": "Подписаться снова", "es": "Suscribirme de nuevo"},
+    "erase_later": {
+        "en": "Telegram did not let us cancel your Murmur Pro subscription just now, so nothing was erased yet."
+        " Please send /deleteme again in a few minutes.",
+        "ru": "Telegram сейчас не дал отменить вашу подписку Murmur Pro, поэтому данные ещё не удалены."
+        " Отправьте /deleteme ещё раз через несколько минут.",
+        "es": "Telegram no nos dejó cancelar tu suscripción a Murmur Pro ahora, así que aún no se borró nada."
+        " Envía /deleteme de nuevo en unos minutos.",
     },
     "plan_expired": {
         "en": "Your Murmur Plus has ended. Messages show previews again; renew any time in the app.",

@@ -11,9 +11,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A fresh `Idempotency-Key` for one composed message: the server answers a retry that carries the same key
+ * with the first result, so a message is stored once however often it is sent again.
+ */
+export function newIdempotencyKey() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export function createApi(initData, fetchImpl = window.fetch.bind(window)) {
-  async function request(method, path, body) {
-    const headers = { Authorization: `tma ${initData}` };
+  async function request(method, path, body, extraHeaders = {}) {
+    const headers = { Authorization: `tma ${initData}`, ...extraHeaders };
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -45,12 +55,12 @@ export function createApi(initData, fetchImpl = window.fetch.bind(window)) {
     setLimits: (limits) => request("PATCH", "/api/me", limits),
     deleteMe: () => request("DELETE", "/api/me"),
     link: (code) => request("GET", `/api/links/${enc(code)}`),
-    send: (code, { text, gift, showNickname }) =>
+    send: (code, { text, gift, showNickname, idempotencyKey }) =>
       request("POST", `/api/links/${enc(code)}/messages`, {
         text,
         ...(gift ? { gift } : {}),
         show_nickname: Boolean(showNickname),
-      }),
+      }, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {}),
     inbox: (cursor) => request("GET", cursor ? `/api/inbox?cursor=${enc(cursor)}` : "/api/inbox"),
     message: (id) => request("GET", `/api/messages/${enc(id)}`),
     reply: (id, text) => request("POST", `/api/messages/${enc(id)}/reply`, { text }),

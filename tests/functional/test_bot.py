@@ -61,7 +61,7 @@ def test_reply_to_a_sender_who_blocked_the_bot_is_a_clear_conflict(stack: LocalS
     mid = send(stack, owner, sender, "then I blocked the bot")["message_id"]
     stack.bot_api.blocked_by(sender["id"])
     r = stack.api("POST", f"/api/messages/{mid}/reply", user=owner, json={"text": "hello?"})
-    assert r.status == 409 and r.json()["error"]["code"] == "conflict"
+    assert r.status == 409 and r.json()["error"]["code"] == "reply_undeliverable"  # as for an erased sender
 
 
 def test_a_failed_notification_never_loses_the_message(stack: LocalStack) -> None:
@@ -78,7 +78,7 @@ def test_paysupport_request_reaches_the_admins_with_refund_commands(stack: Local
     from tests.functional.helpers import buy
 
     buyer, sender = person("Bea"), person()
-    mid = send(stack, buyer, sender, "pay then complain")["message_id"]
+    mid = send(stack, buyer, sender, "pay first, then complain loudly")["message_id"]
     paid = buy(stack, buyer, "unlock", mid)
     stack.send_text(buyer, "/paysupport paid but nothing happened")
     assert "support" in _last(stack, buyer)["text"]

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from murmur.telegram import setup
-from murmur.telegram.bot import build_application
+from murmur.telegram.bot import SubscriptionHandler, build_application
 from murmur.telegram.gateway import BotApiPool
 from sandbox.fake_bot_api import FakeBotApi
 
@@ -70,7 +70,13 @@ def test_setup_makes_exactly_the_planned_calls_and_telegram_accepts_them(
     assert webhook["url"] == WEBHOOK
     assert webhook["secret_token"] == SECRET
     assert webhook["max_connections"] == 40
-    assert webhook["allowed_updates"] == ["message", "callback_query", "pre_checkout_query", "my_chat_member"]
+    assert webhook["allowed_updates"] == [
+        "message",
+        "callback_query",
+        "pre_checkout_query",
+        "my_chat_member",
+        "subscription",  # Bot API 10.2
+    ]
     [set_webhook] = fake.calls("setWebhook")
     assert set_webhook.params["drop_pending_updates"] is True
 
@@ -116,6 +122,7 @@ def handled_updates_and_commands() -> tuple[set[str], set[str]]:
         (MessageHandler, "message"),
         (CallbackQueryHandler, "callback_query"),
         (PreCheckoutQueryHandler, "pre_checkout_query"),
+        (SubscriptionHandler, "subscription"),
     ]
     updates: set[str] = set()
     commands: set[str] = set()

@@ -62,6 +62,7 @@ TABLE_KEYS = {
         {
             "plan-expiry": [("expiry_bucket", "HASH"), ("plan_expires_at", "RANGE")],
             "plan-remind": [("remind_bucket", "HASH"), ("remind_at", "RANGE")],
+            "erasing": [("erase_pending", "HASH"), ("erase_started_at", "RANGE")],
         },
     ),
     "LinksTable": ([("code", "HASH")], {}),
@@ -69,6 +70,7 @@ TABLE_KEYS = {
         [("recipient_id", "HASH"), ("message_id", "RANGE")],
         {
             "by-sender": [("sender_id", "HASH"), ("message_id", "RANGE")],
+            "reports-to-review": [("review", "HASH"), ("reported_at", "RANGE")],
         },
     ),
     "OrdersTable": ([("order_id", "HASH")], {"by-buyer": [("buyer_id", "HASH"), ("created_at", "RANGE")]}),
@@ -263,7 +265,7 @@ def test_functions_run_the_layer_on_python313_arm64_with_table_names(
         assert variables["PTB_TIMEDELTA"] == "1"
         assert "TELEGRAM_BOT_TOKEN" not in variables and "MURMUR_PSEUDONYM_SECRET" not in variables
         pseudonym_param = variables.get("MURMUR_PSEUDONYM_SECRET_PARAM")
-        expected_param = "/murmur/pseudonym-secret" if function == "MiniAppApiFunction" else None
+        expected_param = "/murmur/pseudonym-secret" if function != "SubscriptionsCronFunction" else None
         assert pseudonym_param == expected_param
         # moto's CloudFormation drops Architectures, TracingConfig and Layers when it creates a
         # function, so these three are read from the translated template.
@@ -381,7 +383,7 @@ def test_ssm_reads_are_pinned_to_parameter_arns(stack: dict[str, Any]) -> None:
     secret = f"arn:aws:ssm:{REGION}:{account}:parameter/murmur/webhook-secret"
     pseudonym = f"arn:aws:ssm:{REGION}:{account}:parameter/murmur/pseudonym-secret"
     expected = {
-        "WebhookFunction": [token, secret],
+        "WebhookFunction": [token, secret, pseudonym],
         "MiniAppApiFunction": [token, pseudonym],
         "SubscriptionsCronFunction": [token],
     }

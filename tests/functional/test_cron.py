@@ -96,7 +96,7 @@ def test_overlapping_reconciliations_count_each_transaction_once(stack: LocalSta
     stack.run_cron()  # everything earlier is counted
     before = services.repos.state.revenue()
     owner, sender = person(), person()
-    mid = send(stack, owner, sender, "counted exactly once")["message_id"]
+    mid = send(stack, owner, sender, "this one is counted exactly once")["message_id"]
     buy(stack, owner, "unlock", mid)
 
     class Overlapping:

@@ -80,7 +80,7 @@ def test_blocked_and_banned_senders_are_refused(inbox: Inbox, repos) -> None:  #
     with pytest.raises(BlockedError):
         inbox.send(BOB, code, "second")
     carla = Person(1003, "Carla", "es")
-    repos.users.set_flag(carla.id, "banned", True)
+    inbox.standings.set_banned(carla.id, True)  # no account: the ban is her record's
     with pytest.raises(BannedError):
         inbox.send(carla, code, "hi")
     assert len(inbox.page(ALICE.id, None)[0]) == 1

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from murmur.config import Limits, Settings
+from murmur.delivery import REPORT_DIGEST_INTERVAL_SECONDS
 from murmur.errors import DailyCapReachedError
 from murmur.inbox import Inbox
 from murmur.models import Person
@@ -129,13 +130,19 @@ def test_blocking_from_a_message_refuses_that_sender_only(stack: LocalStack) -> 
 
 # ---------------------------------------------------------------------- reports, admin buttons, bans
 def admin_report_message(stack: LocalStack) -> dict[str, Any]:
+    """The admin's next report digest: the cron writes it (at most one per admin per interval, so the clock
+    moves past the last one's first)."""
+    stack.advance_clock(REPORT_DIGEST_INTERVAL_SECONDS)
+    stack.run_cron()
     reports = [m for m in stack.bot_api.messages_to(ALICE) if m.get("reply_markup")]
     assert reports, "the admin got no report"
     return reports[-1]
 
 
-def buttons_of(message: dict[str, Any]) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
+def buttons_of(message: dict[str, Any], message_id: str = "") -> dict[str, str]:
+    """The digest's buttons (text -> callback data), of one reported message when `message_id` is given."""
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b["callback_data"] for row in rows for b in row if b["callback_data"].endswith(message_id)}
 
 
 def test_report_reaches_admins_and_ban_refuses_send_reply_and_buy(stack: LocalStack) -> None:
@@ -150,7 +157,7 @@ def test_report_reaches_admins_and_ban_refuses_send_reply_and_buy(stack: LocalSt
     assert reported.status == 202, reported.body
     report = admin_report_message(stack)
     assert "something nasty and long" in report["text"]
-    actions = buttons_of(report)
+    actions = buttons_of(report, message_id)
     ban_data = next(data for data in actions.values() if data.startswith("ban:"))
     assert any(data.startswith("blk:") for data in actions.values())
     # The sender stays hidden, even from admins (as a number of its own: message ids are digits too).
@@ -185,7 +192,7 @@ def test_admin_block_button_blocks_the_sender_for_that_recipient(stack: LocalSta
     message_id = send(stack, pest, code, "first noisy message").json()["message_id"]
     assert stack.api("POST", f"/api/messages/{message_id}/report", user=owner, json={"reason": "spam"}).status == 202
     report = admin_report_message(stack)
-    block_data = next(data for data in buttons_of(report).values() if data.startswith("blk:"))
+    block_data = next(data for data in buttons_of(report, message_id).values() if data.startswith("blk:"))
     stack.press_button(ALICE, report, block_data)
     refused = send(stack, pest, code, "second noisy message")
     assert refused.status == 403 and error_code(refused) == "blocked"

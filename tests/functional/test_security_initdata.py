@@ -80,10 +80,12 @@ def test_valid_initdata_with_telegram_signature_is_accepted(signed_stack: LocalS
     assert user_exists(signed_stack, 7001)
 
 
-def test_initdata_without_signature_still_passes_on_the_hmac(signed_stack: LocalStack) -> None:
-    # Older clients send no `signature`; the HMAC with the bot token is the primary check.
-    status, _, body = get_me(signed_stack, f"tma {init_data(signed_stack, 7002, seed=None)}")
-    assert status == 200, body
+def test_initdata_without_signature_is_refused_as_the_template_requires_it(signed_stack: LocalStack) -> None:
+    # RequireInitDataSignature defaults to true: the HMAC alone (anyone with the bot token) is not enough.
+    # With the requirement off it passes: tests/functional/test_trust_inputs.py.
+    unsigned = init_data(signed_stack, 7002, seed=None)
+    message = assert_refused(signed_stack, get_me(signed_stack, f"tma {unsigned}"), 7002)
+    assert "signature" in message
 
 
 def test_no_header_is_refused(signed_stack: LocalStack) -> None:

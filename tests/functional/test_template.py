@@ -32,7 +32,8 @@ TABLE_ACCESS = {
     },
 }
 SECRETS_READ = {
-    "WebhookFunction": {"BotTokenParameterName", "WebhookSecretParameterName"},
+    # The pseudonym secret keys (under a label of its own) the person records of bans and referrals too.
+    "WebhookFunction": {"BotTokenParameterName", "WebhookSecretParameterName", "PseudonymSecretParameterName"},
     "MiniAppApiFunction": {"BotTokenParameterName", "PseudonymSecretParameterName"},
     "SubscriptionsCronFunction": {"BotTokenParameterName"},
 }
@@ -131,18 +132,41 @@ def test_each_function_names_only_the_tables_it_needs(template: dict[str, Any], 
             assert resource != "*" and "*" not in json.dumps(resource), f"{function}: wildcard in {statement['Sid']}"
 
 
-def test_the_cron_only_queries_the_due_indexes_and_never_deletes(template: dict[str, Any]) -> None:
+def test_the_cron_queries_due_indexes_and_deletes_only_to_finish_erasures(template: dict[str, Any]) -> None:
     statements = function_statements(template, "SubscriptionsCronFunction")
     actions = {a for s in statements for a in _actions(s)}
-    assert not {a for a in actions if "Delete" in a or "Scan" in a or "BatchWrite" in a}
+    assert not {a for a in actions if "Scan" in a}
+    deletes = {
+        (action, table)
+        for s in statements
+        for action in _actions(s)
+        if "Delete" in action or "BatchWrite" in action
+        for table in names_in(s["Resource"])
+    }
+    # What an erasure that DELETE /api/me or /deleteme began needs to finish (murmur.privacy); never the State
+    # table: the outbox's settled notices are TTL's to delete (ADR 0005).
+    assert deletes == {
+        ("dynamodb:DeleteItem", "UsersTable"),
+        ("dynamodb:BatchWriteItem", "MessagesTable"),
+        ("dynamodb:BatchWriteItem", "OrdersTable"),
+    }
     query_resources = [s["Resource"] for s in statements if "dynamodb:Query" in _actions(s)]
     assert query_resources == [
         [
             {"Fn::Sub": "${UsersTable.Arn}/index/plan-expiry"},
             {"Fn::Sub": "${UsersTable.Arn}/index/plan-remind"},
         ],
-        {"Fn::GetAtt": ["MessagesTable", "Arn"]},  # the newest message's preview for an announcement (ADR 0007)
+        [
+            {"Fn::GetAtt": ["MessagesTable", "Arn"]},  # the newest message's preview for an announcement (ADR 0007)
+            {"Fn::Sub": "${MessagesTable.Arn}/index/reports-to-review"},  # the admins' report digest (ADR 0009)
+        ],
         {"Fn::Sub": "${StateTable.Arn}/index/outbox-due"},
+        [  # unfinished erasures, and what each still holds
+            {"Fn::Sub": "${UsersTable.Arn}/index/erasing"},
+            {"Fn::Sub": "${MessagesTable.Arn}/index/by-sender"},
+            {"Fn::Sub": "${OrdersTable.Arn}/index/by-buyer"},
+            {"Fn::Sub": "${PaymentsTable.Arn}/index/by-user"},
+        ],
     ]
     payments = [s for s in statements if names_in(s["Resource"]) == {"PaymentsTable"}]
     assert {a for s in payments for a in _actions(s)} == {
@@ -184,17 +208,20 @@ def test_secrets_are_never_plain_environment_values(template: dict[str, Any]) ->
         assert not SECRET_VALUES & set(own)
 
 
-def test_only_the_mini_app_api_knows_the_pseudonym_secret(template: dict[str, Any]) -> None:
-    """Pseudonyms are computed where a message is sent (the API); nowhere else needs the key."""
+def test_only_the_api_and_the_webhook_know_the_pseudonym_secret(template: dict[str, Any]) -> None:
+    """Pseudonyms are computed where a message is sent (the API); person records (bans, referrals: under a key
+    derived with a label of its own) where a ban, a sign-up or a pre-checkout happens (the API and the webhook).
+    The cron needs neither."""
     assert "MURMUR_PSEUDONYM_SECRET_PARAM" not in template["Globals"]["Function"]["Environment"]["Variables"]
     holders = {
         name
         for name, resource in template["Resources"].items()
         if "MURMUR_PSEUDONYM_SECRET_PARAM" in resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
     }
-    assert holders == {"MiniAppApiFunction"}
-    variables = template["Resources"]["MiniAppApiFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["MURMUR_PSEUDONYM_SECRET_PARAM"] == {"Ref": "PseudonymSecretParameterName"}
+    assert holders == {"MiniAppApiFunction", "WebhookFunction"}
+    for holder in holders:
+        variables = template["Resources"][holder]["Properties"]["Environment"]["Variables"]
+        assert variables["MURMUR_PSEUDONYM_SECRET_PARAM"] == {"Ref": "PseudonymSecretParameterName"}
     assert template["Parameters"]["PseudonymSecretParameterName"]["Default"] == "/murmur/pseudonym-secret"
 
 

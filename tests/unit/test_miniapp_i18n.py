@@ -37,7 +37,8 @@ const codes = JSON.parse(process.argv[2]);
 const out = { missing: i18n.missingKeys(), errors: {}, plurals: {} };
 for (const lang of i18n.LANGUAGES) {
   i18n.setLanguage(lang);
-  out.errors[lang] = Object.fromEntries(codes.map((code) => [code, i18n.has(`error_${code}`) ? i18n.t(`error_${code}`) : null]));
+  const said = (code) => (i18n.has(`error_${code}`) ? i18n.t(`error_${code}`) : null);
+  out.errors[lang] = Object.fromEntries(codes.map((code) => [code, said(code)]));
   out.plurals[lang] = [1, 2, 5, 21].map((count) => i18n.t("hints_count", { count }));
 }
 console.log(JSON.stringify(out));

@@ -217,6 +217,19 @@ async function runCron() {
   button.dataset.runs = String(Number(button.dataset.runs || 0) + 1);
 }
 
+async function subscriptionEvent(button) {
+  button.disabled = true;
+  try {
+    const outcome = await sandbox.subscription(state.user.id, button.dataset.subscription);
+    log(`subscription ${button.dataset.subscription}: webhook ${outcome.webhook_status}`);
+    await chat.refresh();
+  } catch (error) {
+    log(`subscription ${button.dataset.subscription} failed: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 const chat = new ChatPane($("chat-log"), $("chat-form"), $("chat-input"), {
   openWebApp: (url) => launch(url),
   log,
@@ -250,6 +263,9 @@ async function main() {
   $("advance-1d").addEventListener("click", () => advance(1));
   $("advance-7d").addEventListener("click", () => advance(7));
   $("run-cron").addEventListener("click", runCron);
+  for (const button of document.querySelectorAll("[data-subscription]")) {
+    button.addEventListener("click", () => subscriptionEvent(button));
+  }
   window.addEventListener("resize", () => host.isOpen && send("viewport_changed", viewport()));
   const params = new URLSearchParams(location.search);
   applyTheme(params.get("theme") === "dark" ? "dark" : "light");

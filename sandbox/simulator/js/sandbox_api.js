@@ -28,4 +28,6 @@ export const sandbox = {
   clock: () => call("GET", "/sandbox/clock"),
   advance: (seconds) => call("POST", "/sandbox/clock", { advance_seconds: seconds }),
   cron: () => call("POST", "/sandbox/cron"),
+  // What Telegram does to the user's latest subscription: renewal, failed, canceled, active (Bot API 10.2).
+  subscription: (userId, event) => call("POST", "/sandbox/subscription", { user: userId, event }),
 };

@@ -210,6 +210,7 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
                     now=services.clock.now(),
                     max_age=services.settings.initdata_max_age,
                     public_key_hex=services.settings.initdata_public_key,
+                    require_signature=services.settings.require_initdata_signature,
                 )
             except errors.UnauthorizedError as exc:
                 return as_lambda_response(domain_error(exc))

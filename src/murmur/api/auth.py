@@ -9,14 +9,29 @@ from murmur.telegram.initdata import InitData, validate
 PUBLIC_PATHS = frozenset({"/api/openapi.json", "/api/catalog"})
 
 
-def authenticate(headers: dict[str, str], *, bot_token: str, now: float, max_age: int, public_key_hex: str) -> InitData:
-    """The HMAC always; the Ed25519 `signature` too whenever the client sent one (checked, not trusted),
-    against the Telegram key chosen by configuration (production unless told otherwise)."""
+def authenticate(
+    headers: dict[str, str],
+    *,
+    bot_token: str,
+    now: float,
+    max_age: int,
+    public_key_hex: str,
+    require_signature: bool = True,
+) -> InitData:
+    """The HMAC always; the Ed25519 `signature` too, against the Telegram key chosen by configuration
+    (production unless told otherwise): required unless configured off, and checked whenever sent."""
     header = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "tma" or not raw.strip():
         raise UnauthorizedError("send Authorization: tma <initData>")
-    return validate(raw.strip(), bot_token=bot_token, now=now, max_age=max_age, public_key_hex=public_key_hex)
+    return validate(
+        raw.strip(),
+        bot_token=bot_token,
+        now=now,
+        max_age=max_age,
+        require_signature=require_signature,
+        public_key_hex=public_key_hex,
+    )
 
 
 def person_of(init: InitData) -> Person:

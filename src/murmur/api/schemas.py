@@ -6,13 +6,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from murmur.user_text import VISIBLE_CHARACTER
+
 MESSAGE_ID = r"^\d{13}[0-9a-f]{8}$"
 LINK_CODE = r"^[A-Za-z0-9]{12}$"
 ORDER_ID = r"^o_[A-Za-z0-9_-]{24}$"
-# What `inbox.clean_text` accepts, said in the schema so clients (and fuzzers) know it: no control
-# characters but newline and tab, and at least one visible character.
+# A client's key for one composed message (`Idempotency-Key`): a UUID fits; URL-safe characters only.
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{8,64}$"
+# What `user_text.clean_text` accepts, said in the schema so clients (and fuzzers) know it: no control
+# characters but newline and tab, and at least one character that shows something (not only whitespace,
+# zero-width or format characters, fillers): an invisible-only text is refused like an empty one.
 _NO_CONTROL = r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]"
-TEXT = rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{_NO_CONTROL}*$"
+TEXT = rf"^{_NO_CONTROL}*{VISIBLE_CHARACTER}{_NO_CONTROL}*$"
 OPTIONAL_TEXT = rf"^{_NO_CONTROL}*$"
 GiftKind = Literal["heart", "fire", "crown"]
 ProductId = Literal["unlock", "hint", "plus_week", "pro_month", "gift_heart", "gift_fire", "gift_crown"]
@@ -55,6 +60,8 @@ class ReportIn(Strict):
 class OrderIn(Strict):
     product: ProductId
     message_id: str | None = Field(default=None, pattern=MESSAGE_ID)
+    # For a gift on a message I sent: the link it went to (the message's key is the inbox and its id).
+    link_code: str | None = Field(default=None, pattern=LINK_CODE)
 
 
 # ------------------------------------------------------------------ responses
@@ -165,3 +172,9 @@ class CatalogOut(Strict):
 
 class DoneOut(Strict):
     ok: bool
+
+
+class ErasureOut(Strict):
+    ok: bool
+    erased: bool  # false: under way, finished by the next call or within minutes by the service itself
+    message: str  # what to tell the person, in their language

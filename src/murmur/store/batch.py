@@ -1,4 +1,4 @@
-"""BatchGetItem across tables: two items a request needs, in one round trip."""
+"""BatchGetItem across tables: two items a request needs, in one round trip; BatchWriteItem deletes for erasure."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from murmur.errors import StorageUnavailableError
-from murmur.store.dynamo import Item
+from murmur.store.dynamo import Item, error_code
 
 T = TypeVar("T")
 
@@ -53,3 +55,25 @@ class BatchReader:
                 return [ref.parse(found[ref.identity()]) if ref.identity() in found else None for ref in refs]
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise StorageUnavailableError("DynamoDB kept throttling a batch read")
+
+
+BATCH_WRITE_LIMIT = 25  # DynamoDB's most writes in one BatchWriteItem
+
+
+def delete_items(client: Any, table: str, keys: Sequence[Item], max_attempts: int = 8) -> None:
+    """Delete every key, 25 to a BatchWriteItem; what DynamoDB leaves unprocessed (throttling) is sent again
+    with backoff. A failure surfaces as StorageUnavailableError; deleting an absent key is no error."""
+    for start in range(0, len(keys), BATCH_WRITE_LIMIT):
+        request = {table: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_LIMIT]]}
+        for attempt in range(max_attempts):
+            try:
+                request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            except ClientError as exc:
+                raise StorageUnavailableError(f"batch delete failed: {error_code(exc)}") from exc
+            except BotoCoreError as exc:
+                raise StorageUnavailableError("storage unreachable") from exc
+            if not request:
+                break
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        else:
+            raise StorageUnavailableError("DynamoDB kept throttling a batch delete")

@@ -115,17 +115,6 @@ def get_map(item: Item, name: str) -> dict[str, str]:
     return {k: v["S"] for k, v in item.get(name, {"M": {}})["M"].items()}
 
 
-def query_all(client: Any, **kwargs: Any) -> list[Item]:
-    """Every item of a Query, following LastEvaluatedKey (for erasure and admin work, not request paths)."""
-    items: list[Item] = []
-    while True:
-        page = client.query(**kwargs)
-        items += page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 # ----------------------------------------------------------------------- transactions
 @dataclass(frozen=True, slots=True)
 class Op:

@@ -86,5 +86,7 @@ class LinksRepository:
             ExpressionAttributeValues={":f": s(first_name), ":l": s(language_code)},
         )
 
-    def delete(self, code: str) -> None:
-        self.client.delete_item(TableName=self.table, Key={"code": s(code)})
+    def delete_op(self, code: str) -> Op:
+        """Erasure: the link and its blocks, in the transaction that begins the erasure (no one can write to
+        the person from then on)."""
+        return Op({"Delete": {"TableName": self.table, "Key": {"code": s(code)}}})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from murmur.models import Message
-from murmur.store.batch import Ref
-from murmur.store.dynamo import Item, Op, b, get_b, get_list, get_map, get_n, get_s, n, query_all, s, ss_list
+from murmur.models import Message, ReportToReview
+from murmur.store.batch import Ref, delete_items
+from murmur.store.dynamo import Item, Op, b, get_b, get_list, get_map, get_n, get_s, n, s, ss_list
 
 SENDER_INDEX = "by-sender"
+# Reports waiting for an admin's decision: sparse, only a pending report carries `review`; oldest first.
+REVIEW_INDEX = "reports-to-review"
+REVIEW_PENDING = "pending"
 
 
 def _to_message(item: Item) -> Message:
@@ -117,6 +121,23 @@ class MessagesRepository:
             on_failed,
         )
 
+    def unlock_op(self, recipient_id: int, message_id: str, on_failed: Any = None) -> Op:
+        """A paid unlock: fails on a message that is gone or unlocked already (a second unlock would give nothing,
+        and refunding it would lock the message the first one paid for)."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(recipient_id, message_id),
+                    "UpdateExpression": "SET unlocked = :t",
+                    "ConditionExpression": "attribute_exists(message_id) "
+                    "AND (attribute_not_exists(unlocked) OR unlocked = :f)",
+                    "ExpressionAttributeValues": {":t": b(True), ":f": b(False)},
+                }
+            },
+            on_failed,
+        )
+
     def reveal_hint_op(self, recipient_id: int, message_id: str, on_failed: Any = None) -> Op:
         """One more clue, never beyond the ladder the sender was shown."""
         return Op(
@@ -172,50 +193,121 @@ class MessagesRepository:
             }
         )
 
-    def mark_reported(self, recipient_id: int, message_id: str) -> bool:
-        """True the first time only."""
-        try:
+    def report_op(self, recipient_id: int, message_id: str, reason: str, now: int, on_failed: Any) -> Op:
+        """Flag a message for the admins' review, the first time only (`on_failed` otherwise): `reported` for
+        good, and `review` = "pending" with `reported_at`, the keys of the sparse index REVIEW_INDEX, until an
+        admin decides (`reviewed`). The reason stays on the message, and goes with it when it is erased."""
+        names = {"#review": "review", "#at": "reported_at"}
+        values: Item = {":t": b(True), ":f": b(False), ":pending": s(REVIEW_PENDING), ":now": n(now)}
+        update = "SET reported = :t, #review = :pending, #at = :now"
+        if reason:
+            names["#reason"] = "report_reason"
+            values[":reason"] = s(reason)
+            update += ", #reason = :reason"
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(recipient_id, message_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": "attribute_exists(message_id) AND (attribute_not_exists(reported) "
+                    "OR reported = :f)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            on_failed,
+        )
+
+    def to_review(self, limit: int) -> list[ReportToReview]:
+        """The oldest reports still waiting for an admin's decision (one Query of the sparse index)."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName=REVIEW_INDEX,
+            KeyConditionExpression="#review = :pending",
+            ExpressionAttributeNames={"#review": "review"},
+            ExpressionAttributeValues={":pending": s(REVIEW_PENDING)},
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        return [
+            ReportToReview(
+                recipient_id=int(item["recipient_id"]["N"]),
+                message_id=item["message_id"]["S"],
+                text=get_s(item, "text", "") or "",
+                reason=get_s(item, "report_reason", "") or "",
+                reported_at=get_n(item, "reported_at", 0) or 0,
+            )
+            for item in page.get("Items", [])
+        ]
+
+    def count_to_review(self) -> int:
+        """How many reports wait for a decision (Select COUNT over the sparse index, page by page)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": REVIEW_INDEX,
+            "KeyConditionExpression": "#review = :pending",
+            "ExpressionAttributeNames": {"#review": "review"},
+            "ExpressionAttributeValues": {":pending": s(REVIEW_PENDING)},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self.client.query(**request)
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def reviewed(self, recipient_id: int, message_id: str) -> None:
+        """An admin decided on a report: out of the review index (still `reported`, so never reported again).
+        A message erased meanwhile needs nothing."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.update_item(
                 TableName=self.table,
                 Key=self.key(recipient_id, message_id),
-                UpdateExpression="SET reported = :t",
-                ConditionExpression="attribute_exists(message_id) AND (attribute_not_exists(reported) "
-                "OR reported = :f)",
-                ExpressionAttributeValues={":t": b(True), ":f": b(False)},
+                UpdateExpression="REMOVE #review",
+                ConditionExpression="attribute_exists(message_id)",
+                ExpressionAttributeNames={"#review": "review"},
             )
-            return True
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
 
-    def keys_of_recipient(self, recipient_id: int) -> list[tuple[int, str]]:
-        items = query_all(
-            self.client,
+    def received_page(self, recipient_id: int, limit: int) -> list[tuple[str, dict[str, str]]]:
+        """Erasure: the ids and gifts of up to `limit` messages in an inbox (the oldest first). Deleted ones do not
+        come back, so calling again is how erasure resumes: no cursor to keep."""
+        page = self.client.query(
             TableName=self.table,
             KeyConditionExpression="recipient_id = :r",
             ExpressionAttributeValues={":r": n(recipient_id)},
-            ProjectionExpression="recipient_id, message_id",
+            ProjectionExpression="message_id, gifts",
+            ConsistentRead=True,
+            Limit=limit,
         )
-        return [(recipient_id, i["message_id"]["S"]) for i in items]
+        return [(i["message_id"]["S"], get_map(i, "gifts")) for i in page.get("Items", [])]
 
-    def keys_of_sender(self, sender_id: int) -> list[tuple[int, str]]:
-        items = query_all(
-            self.client,
+    def sent_page(self, sender_id: int, limit: int) -> list[tuple[int, str]]:
+        """Erasure: up to `limit` messages a user sent and is still linked to (by-sender, keys only). A message
+        whose sender was forgotten leaves the index, so calling again resumes."""
+        page = self.client.query(
             TableName=self.table,
             IndexName=SENDER_INDEX,
             KeyConditionExpression="sender_id = :s",
             ExpressionAttributeValues={":s": n(sender_id)},
+            Limit=limit,
         )
-        return [(int(i["recipient_id"]["N"]), i["message_id"]["S"]) for i in items]
+        return [(int(i["recipient_id"]["N"]), i["message_id"]["S"]) for i in page.get("Items", [])]
 
-    def delete(self, recipient_id: int, message_id: str) -> None:
-        self.client.delete_item(TableName=self.table, Key=self.key(recipient_id, message_id))
+    def delete_received(self, recipient_id: int, message_ids: list[str]) -> None:
+        """Erasure of an inbox: BatchWriteItem, 25 messages a request."""
+        delete_items(self.client, self.table, [self.key(recipient_id, m) for m in message_ids])
 
     def forget_sender(self, recipient_id: int, message_id: str) -> None:
-        """Erasure of a sender: the recipient keeps the text, the link to the person is gone."""
-        self.client.update_item(
-            TableName=self.table,
-            Key=self.key(recipient_id, message_id),
-            UpdateExpression="SET clues = :none REMOVE sender_id, nickname",
-            ConditionExpression="attribute_exists(message_id)",
-            ExpressionAttributeValues={":none": {"L": []}},
-        )
+        """Erasure of a sender: the recipient keeps the text, the link to the person is gone. A message deleted
+        meanwhile (its recipient erased too) needs nothing."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=self.key(recipient_id, message_id),
+                UpdateExpression="SET clues = :none REMOVE sender_id, nickname",
+                ConditionExpression="attribute_exists(message_id)",
+                ExpressionAttributeValues={":none": {"L": []}},
+            )

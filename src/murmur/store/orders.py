@@ -6,8 +6,8 @@ import contextlib
 from typing import Any
 
 from murmur.models import Order, OrderStatus
-from murmur.store.batch import Ref
-from murmur.store.dynamo import Item, Op, get_n, get_s, n, query_all, s
+from murmur.store.batch import Ref, delete_items
+from murmur.store.dynamo import Item, Op, get_n, get_s, n, s
 
 BUYER_INDEX = "by-buyer"
 PURGE_AFTER = 7 * 86400  # keep an unpaid order a week past its expiry, for late payments and support
@@ -29,6 +29,25 @@ def _to_order(item: Item) -> Order:
     )
 
 
+def _item(o: Order) -> Item:
+    item: Item = {
+        "order_id": s(o.order_id),
+        "buyer_id": n(o.buyer_id),
+        "product": s(o.product),
+        "amount": n(o.amount),
+        "currency": s(o.currency),
+        "status": s(o.status.value),
+        "created_at": n(o.created_at),
+        "expires_at": n(o.expires_at),
+        "purge_at": n(o.expires_at + PURGE_AFTER),
+    }
+    if o.recipient_id is not None:
+        item["recipient_id"] = n(o.recipient_id)
+    if o.message_id is not None:
+        item["message_id"] = s(o.message_id)
+    return item
+
+
 class OrdersRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
@@ -38,22 +57,19 @@ class OrdersRepository:
         return Ref(self.table, {"order_id": s(order_id)}, _to_order)
 
     def put(self, o: Order) -> None:
-        item: Item = {
-            "order_id": s(o.order_id),
-            "buyer_id": n(o.buyer_id),
-            "product": s(o.product),
-            "amount": n(o.amount),
-            "currency": s(o.currency),
-            "status": s(o.status.value),
-            "created_at": n(o.created_at),
-            "expires_at": n(o.expires_at),
-            "purge_at": n(o.expires_at + PURGE_AFTER),
-        }
-        if o.recipient_id is not None:
-            item["recipient_id"] = n(o.recipient_id)
-        if o.message_id is not None:
-            item["message_id"] = s(o.message_id)
-        self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(order_id)")
+        self.client.put_item(TableName=self.table, Item=_item(o), ConditionExpression="attribute_not_exists(order_id)")
+
+    def put_op(self, o: Order) -> Op:
+        """The new pending order inside another write's transaction (a gift, with the message it is for)."""
+        return Op(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _item(o),
+                    "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            }
+        )
 
     def get(self, order_id: str, consistent: bool = False) -> Order | None:
         item = self.client.get_item(TableName=self.table, Key={"order_id": s(order_id)}, ConsistentRead=consistent).get(
@@ -94,15 +110,17 @@ class OrdersRepository:
             }
         )
 
-    def ids_of_buyer(self, buyer_id: int) -> list[str]:
-        items = query_all(
-            self.client,
+    def ids_of_buyer(self, buyer_id: int, limit: int) -> list[str]:
+        """Erasure: up to `limit` of a buyer's orders (by-buyer, keys only). Deleted ones leave the index, so
+        calling again resumes."""
+        page = self.client.query(
             TableName=self.table,
             IndexName=BUYER_INDEX,
             KeyConditionExpression="buyer_id = :b",
             ExpressionAttributeValues={":b": n(buyer_id)},
+            Limit=limit,
         )
-        return [i["order_id"]["S"] for i in items]
+        return [i["order_id"]["S"] for i in page.get("Items", [])]
 
     def forget_recipient(self, order_id: str) -> None:
         """Erasure of a recipient: a gift order someone else paid keeps its amount, not whom it was for."""
@@ -114,5 +132,6 @@ class OrdersRepository:
                 ConditionExpression="attribute_exists(order_id)",
             )
 
-    def delete(self, order_id: str) -> None:
-        self.client.delete_item(TableName=self.table, Key={"order_id": s(order_id)})
+    def delete_many(self, order_ids: list[str]) -> None:
+        """Erasure of a buyer: BatchWriteItem, 25 orders a request."""
+        delete_items(self.client, self.table, [{"order_id": s(order_id)} for order_id in order_ids])

@@ -11,7 +11,16 @@ with no text (the cron writes it when it delivers, from the inbox itself). Every
 and makes it pending if it was not (a single write after the send's transaction, never inside it); a run
 that delivered it takes it out of the index only if `seq` is still what it claimed, so a message that
 arrived while the notice was being written is announced by the next one. `quiet_until` paces an owner's
-announcements."""
+announcements.
+
+An automatic refund is owed the same way (`murmur.refunds`): `outbox#refund#<charge id>`, written in the
+transaction that records the payment which granted nothing (one per charge, so a redelivery cannot owe it
+twice), with the buyer's chat and the notice to send once Telegram has refunded the charge. Whoever holds it
+(the webhook that recorded it, or a cron run once that hold ran out) refunds, then says so.
+
+Reports reach each admin the way new messages reach an owner: `outbox#reports#<admin>`, no text, `seq` = the
+reports not told yet, written in each report's transaction; the cron writes the digest when it delivers it (from
+the reports waiting for review) and subtracts what it told, at most once per `quiet_until` interval."""
 
 from __future__ import annotations
 
@@ -24,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from murmur.errors import StorageUnavailableError
 from murmur.models import OwedNotice
-from murmur.store.dynamo import Item, error_code, get_n, get_s, n, s
+from murmur.store.dynamo import Item, Op, error_code, get_n, get_s, n, s
 
 OUTBOX_INDEX = "outbox-due"
 # Index partitions that the writes of a flood (Telegram down, every request keeping a notice) spread over.
@@ -42,6 +51,8 @@ NAMES = {
     "#quiet": "quiet_until",
 }
 ANNOUNCEMENT_PREFIX = "outbox#notify#"
+REFUND_PREFIX = "outbox#refund#"
+REPORT_DIGEST_PREFIX = "outbox#reports#"
 
 
 def _names(*wanted: str) -> dict[str, str]:
@@ -93,6 +104,22 @@ class OutboxRepository:
             item["buttons"] = s(buttons)
         self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
 
+    def owe_refund_op(
+        self, charge_id: str, chat_id: int, text: str, *, due_at: int, attempts: int, expires_at: int
+    ) -> Op:
+        """For the transaction that records a payment which granted nothing: the refund it is owed, and the notice
+        saying so. `due_at` is the writer's own hold: until then it refunds; after, the cron does."""
+        item: Item = {
+            "pk": s(f"{REFUND_PREFIX}{charge_id}"),
+            "outbox_shard": s(str(chat_id % SHARDS)),
+            "due_at": n(due_at),
+            "chat_id": n(chat_id),
+            "text": s(text),
+            "attempts": n(attempts),
+            "ttl": n(expires_at),
+        }
+        return Op({"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+
     def announce(self, owner_id: int, now: int, expires_at: int) -> None:
         """A new message for `owner_id`: count it, and make the owner's announcement pending unless it is."""
         self._call(
@@ -126,9 +153,59 @@ class OutboxRepository:
         except ClientError:  # only a failed condition is left as a ClientError
             return False
 
-    def forget_announcements(self, owner_id: int) -> None:
-        """Erasure: the owner's announcement item (it holds the chat id and a count, nothing else)."""
-        self._call("delete_item", Key={"pk": s(f"{ANNOUNCEMENT_PREFIX}{owner_id}")})
+    def report_digest_op(self, admin_id: int, now: int, expires_at: int) -> Op:
+        """For a report's transaction: count it into `admin_id`'s digest and make the digest pending unless it is.
+        Written by every report (there are few: each reporter has a limit), never by a send."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": s(f"{REPORT_DIGEST_PREFIX}{admin_id}")},
+                    "UpdateExpression": "SET #due = if_not_exists(#due, :now), #shard = :shard, #chat = :chat, "
+                    "#ttl = :ttl ADD #seq :one",
+                    "ExpressionAttributeNames": _names("#due", "#shard", "#chat", "#ttl", "#seq"),
+                    "ExpressionAttributeValues": {
+                        ":now": n(now),
+                        ":shard": s(str(admin_id % SHARDS)),
+                        ":chat": n(admin_id),
+                        ":ttl": n(expires_at),
+                        ":one": n(1),
+                    },
+                }
+            }
+        )
+
+    def settle_report_digest(self, owed: OwedNotice, quiet_until: int) -> None:
+        """Done with a claimed digest that told `owed.seq` reports: those are subtracted, and the admin is left
+        alone until `quiet_until`. Out of the index when no report came since the claim; otherwise due again
+        at `quiet_until`, with the newer ones still counted. Both on condition this run's lease still holds."""
+        told = {":held": n(owed.due_at), ":quiet": n(quiet_until), ":told": n(-owed.seq)}
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": s(owed.key)},
+                UpdateExpression="REMOVE #due, #shard SET #quiet = :quiet ADD #seq :told",
+                ConditionExpression="#due = :held AND #seq = :seq",
+                ExpressionAttributeNames=_names("#due", "#shard", "#quiet", "#seq"),
+                ExpressionAttributeValues={**told, ":seq": n(owed.seq)},
+            )
+            return
+        except ClientError:  # only a failed condition is left as a ClientError: newer reports, or the lease ran out
+            pass
+        with contextlib.suppress(ClientError):
+            self._call(
+                "update_item",
+                Key={"pk": s(owed.key)},
+                UpdateExpression="SET #due = :quiet, #quiet = :quiet ADD #seq :told",
+                ConditionExpression="#due = :held",
+                ExpressionAttributeNames=_names("#due", "#quiet", "#seq"),
+                ExpressionAttributeValues=told,
+            )
+
+    def forget_announcements_op(self, owner_id: int) -> Op:
+        """Erasure: the owner's announcement item (it holds the chat id and a count, nothing else), deleted in
+        the transaction that begins the erasure."""
+        return Op({"Delete": {"TableName": self.table, "Key": {"pk": s(f"{ANNOUNCEMENT_PREFIX}{owner_id}")}}})
 
     def due(self, now: int, limit: int) -> list[OwedNotice]:
         """Up to `limit` notices due by `now`, the longest-owed first (key, chat and due time only)."""

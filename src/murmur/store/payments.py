@@ -25,6 +25,7 @@ def _to_payment(item: Item) -> Payment:
         is_recurring=get_b(item, "is_recurring"),
         subscription_expiration_date=get_n(item, "subscription_expiration_date"),
         refunded_at=get_n(item, "refunded_at"),
+        subscription_charge_id=get_s(item, "subscription_charge_id"),
     )
 
 
@@ -53,6 +54,8 @@ class PaymentsRepository:
             item["flag"] = s(p.flag)
         if p.subscription_expiration_date:
             item["subscription_expiration_date"] = n(p.subscription_expiration_date)
+        if p.subscription_charge_id:
+            item["subscription_charge_id"] = s(p.subscription_charge_id)
         return Op(
             {
                 "Put": {

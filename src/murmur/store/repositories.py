@@ -12,6 +12,9 @@ from murmur.store.messages import MessagesRepository
 from murmur.store.orders import OrdersRepository
 from murmur.store.outbox import OutboxRepository
 from murmur.store.payments import PaymentsRepository
+from murmur.store.people import PeopleRepository
+from murmur.store.receipts import ReceiptsRepository
+from murmur.store.refund_payers import RefundPayersRepository
 from murmur.store.state import StateRepository
 from murmur.store.tallies import TalliesRepository
 from murmur.store.users import UsersRepository
@@ -27,6 +30,9 @@ class Repositories:
     state: StateRepository
     outbox: OutboxRepository
     tallies: TalliesRepository
+    receipts: ReceiptsRepository
+    people: PeopleRepository
+    refund_payers: RefundPayersRepository
     tx: Transactions
     batch: BatchReader
 
@@ -51,6 +57,9 @@ class Repositories:
             state=StateRepository(client, state),
             outbox=OutboxRepository(client, state),
             tallies=TalliesRepository(client, state),
+            receipts=ReceiptsRepository(client, state),
+            people=PeopleRepository(client, state),
+            refund_payers=RefundPayersRepository(client, state),
             tx=Transactions(client),
             batch=BatchReader(client),
         )

@@ -84,6 +84,6 @@ class TalliesRepository:
             }
         )
 
-    def delete_all(self, owner_id: int) -> None:
-        for shard in range(SHARDS):
-            self.client.delete_item(TableName=self.table, Key=self.key(owner_id, shard))
+    def delete_ops(self, owner_id: int) -> list[Op]:
+        """Erasure of an inbox: its shards, deleted in the transaction that begins the erasure."""
+        return [Op({"Delete": {"TableName": self.table, "Key": self.key(owner_id, shard)}}) for shard in range(SHARDS)]

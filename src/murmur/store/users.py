@@ -11,6 +11,9 @@ from murmur.store.dynamo import Item, Op, b, get_b, get_n, get_s, n, s
 
 EXPIRY_INDEX = "plan-expiry"
 REMIND_INDEX = "plan-remind"
+# Sparse: only a user whose erasure has begun and not finished carries `erase_pending`; the cron finishes them.
+ERASING_INDEX = "erasing"
+ERASE_PENDING = "pending"
 _INDEX_KEYS = {EXPIRY_INDEX: ("expiry_bucket", "plan_expires_at"), REMIND_INDEX: ("remind_bucket", "remind_at")}
 
 
@@ -30,6 +33,7 @@ def _to_user(item: Item) -> User:
         plan_expires_at=get_n(item, "plan_expires_at"),
         pro_charge_id=get_s(item, "pro_charge_id"),
         pro_cancelled=get_b(item, "pro_cancelled"),
+        pro_failed=get_b(item, "pro_failed"),
         banned=get_b(item, "banned"),
         referrals=get_n(item, "referrals", 0) or 0,
         created_at=get_n(item, "created_at", 0) or 0,
@@ -37,6 +41,7 @@ def _to_user(item: Item) -> User:
         unread=get_n(item, "unread", 0) or 0,
         slow_mode_seconds=get_n(item, "slow_mode_seconds", 0) or 0,
         daily_cap=get_n(item, "daily_cap", 0) or 0,
+        erasing="erase_pending" in item,
     )
 
 
@@ -87,8 +92,8 @@ class UsersRepository:
         )
 
     def set_flag(self, user_id: int, name: str, value: bool) -> None:
-        """accepts_messages or banned."""
-        assert name in ("accepts_messages", "banned")
+        """accepts_messages (a ban is `banned_op`, written with the person's record)."""
+        assert name == "accepts_messages"
         self.client.update_item(
             TableName=self.table,
             Key=self.key(user_id),
@@ -105,6 +110,33 @@ class UsersRepository:
             UpdateExpression="SET slow_mode_seconds = :s, daily_cap = :c",
             ConditionExpression="attribute_exists(user_id)",
             ExpressionAttributeValues={":s": n(slow_mode_seconds), ":c": n(daily_cap)},
+        )
+
+    def banned_op(self, user_id: int, banned: bool) -> Op:
+        """The ban on the account's own row, beside the person's record: only if the row exists (a ban never
+        creates one), so reads of the row (a reply, an order, the inbox, the cron's announcements) see it."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(user_id),
+                    "UpdateExpression": "SET banned = :v",
+                    "ConditionExpression": "attribute_exists(user_id)",
+                    "ExpressionAttributeValues": {":v": b(banned)},
+                }
+            }
+        )
+
+    def absent_op(self, user_id: int) -> Op:
+        """A condition that no row exists (a ban of someone without an account writes the record alone)."""
+        return Op(
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": self.key(user_id),
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }
+            }
         )
 
     def add_referral_op(self, referrer_id: int) -> Op:
@@ -131,12 +163,15 @@ class UsersRepository:
         remind_at: int | None,
         pro_charge_id: str | None = None,
         pro_cancelled: bool = False,
+        pro_failed: bool = False,
+        sweep_at: int | None = None,
     ) -> Op:
         """Write a plan, guarded by the expiry it was computed from (optimistic: stacking stays exact).
 
         Plus passes carry the sparse index attributes the cron reads; Pro is renewed by Telegram and
         expired by its own subscription date, so it carries only the expiry index too (to drop Plus access
-        if Telegram stops renewing)."""
+        if Telegram stops renewing). `sweep_at` (default `expires_at`) is when the access really ends, which
+        names the index's day bucket: for a Pro awaiting its renewal, the end of the grace."""
         names = {"#p": "plan"}
         values: Item = {":p": s(plan.value)}
         sets = ["#p = :p"]
@@ -146,7 +181,7 @@ class UsersRepository:
         else:
             sets += ["plan_expires_at = :e", "expiry_bucket = :eb"]
             values[":e"] = n(expires_at)
-            values[":eb"] = s(day_bucket(expires_at))
+            values[":eb"] = s(day_bucket(sweep_at or expires_at))
             if remind_at is None:
                 removes += ["remind_bucket", "remind_at"]
             else:
@@ -158,8 +193,9 @@ class UsersRepository:
         else:
             sets.append("pro_charge_id = :c")
             values[":c"] = s(pro_charge_id)
-        sets.append("pro_cancelled = :pc")
+        sets += ["pro_cancelled = :pc", "pro_failed = :pf"]
         values[":pc"] = b(pro_cancelled)
+        values[":pf"] = b(pro_failed)
         if previous_expires_at is None:
             condition = "attribute_exists(user_id) AND attribute_not_exists(plan_expires_at)"
         else:
@@ -179,13 +215,28 @@ class UsersRepository:
             }
         )
 
-    def set_pro_cancelled(self, user_id: int, charge_id: str, cancelled: bool) -> None:
-        self.client.update_item(
-            TableName=self.table,
-            Key=self.key(user_id),
-            UpdateExpression="SET pro_cancelled = :v",
-            ConditionExpression="pro_charge_id = :c",
-            ExpressionAttributeValues={":v": b(cancelled), ":c": s(charge_id)},
+    def set_pro_renewal_op(
+        self, user_id: int, charge_id: str, *, expires_at: int, cancelled: bool, failed: bool, sweep_at: int
+    ) -> Op:
+        """Whether the Pro subscription `charge_id` still renews, and the day the cron looks at it (`sweep_at`).
+        Fails if the plan moved (another subscription, a renewal) or the state is there already (a redelivery)."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(user_id),
+                    "UpdateExpression": "SET pro_cancelled = :pc, pro_failed = :pf, expiry_bucket = :eb",
+                    "ConditionExpression": "pro_charge_id = :c AND plan_expires_at = :e "
+                    "AND NOT (pro_cancelled = :pc AND pro_failed = :pf)",
+                    "ExpressionAttributeValues": {
+                        ":pc": b(cancelled),
+                        ":pf": b(failed),
+                        ":eb": s(day_bucket(sweep_at)),
+                        ":c": s(charge_id),
+                        ":e": n(expires_at),
+                    },
+                }
+            }
         )
 
     def due(
@@ -220,5 +271,34 @@ class UsersRepository:
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
 
+    # ------------------------------------------------------------------ erasure
+    def mark_erasing_op(self, user_id: int, now: int) -> Op:
+        """Erasure has begun: the account is unusable from here on, and the row (a bare one if there was none)
+        joins the sparse `erasing` index until its erasure ends. It leaves the plan indexes: no expiry or
+        reminder for an account being erased."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(user_id),
+                    "UpdateExpression": "SET erase_pending = :p, erase_started_at = if_not_exists(erase_started_at, :t)"
+                    " REMOVE expiry_bucket, remind_bucket",
+                    "ExpressionAttributeValues": {":p": s(ERASE_PENDING), ":t": n(now)},
+                }
+            }
+        )
+
+    def erasing(self, limit: int) -> list[int]:
+        """Users whose erasure is unfinished, the longest-waiting first (the sparse `erasing` index)."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName=ERASING_INDEX,
+            KeyConditionExpression="erase_pending = :p",
+            ExpressionAttributeValues={":p": s(ERASE_PENDING)},
+            Limit=limit,
+        )
+        return [int(i["user_id"]["N"]) for i in page.get("Items", [])]
+
     def delete(self, user_id: int) -> None:
+        """The last step of an erasure: the row, and with it the mark in the `erasing` index."""
         self.client.delete_item(TableName=self.table, Key=self.key(user_id))

@@ -9,10 +9,12 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -22,16 +24,25 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     PreCheckoutQueryHandler,
+    TypeHandler,
     filters,
 )
 
 from murmur import notices, texts
 from murmur.catalog import PRODUCTS
-from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
+from murmur.errors import (
+    BannedError,
+    ErasingError,
+    MurmurError,
+    NotFoundError,
+    TelegramRateLimitedError,
+    TelegramRefusedError,
+    TelegramUnavailableError,
+)
 from murmur.inbox import CODE_RE
-from murmur.models import Person
+from murmur.models import OwedNotice, Person
 from murmur.orders import Outcome, SuccessfulPayment
-from murmur.privacy import erase_user
+from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
 from murmur.telegram import links
 from murmur.telegram.gateway import keyboard
 from murmur.telegram.transport import PooledRequest
@@ -106,7 +117,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     person = _person(update)
     param = context.args[0] if context.args else None
-    user = services.inbox.ensure_user(person, param)
+    try:
+        user = services.inbox.ensure_user(person, param)
+    except (BannedError, ErasingError) as exc:
+        key = "banned" if isinstance(exc, BannedError) else "erasing"
+        await _answer(update, context, texts.text(key, person.language_code, minutes=FINISHES_WITHIN_MINUTES))
+        return
     webapp = services.webapp_url
     if param and CODE_RE.match(param):
         try:
@@ -147,12 +163,24 @@ async def terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, texts.text("terms", _person(update).language_code))
 
 
+# Of the webhook's 10 s, what /deleteme spends erasing; what does not fit, the cron finishes within minutes.
+ERASE_SECONDS = 5.0
+
+
 async def deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/deleteme: erase my data."""
+    """/deleteme: erase my data, or begin to and say when it will be done."""
     assert update.effective_message
-    erase_user(_services(context).repos, _person(update).id)
+    services = _services(context)
+    person = _person(update)
+    try:
+        services.orders.stop_renewals(person.id)  # while the account is whole: nothing may charge it after
+    except TelegramUnavailableError:
+        await _answer(update, context, texts.text("erase_later", person.language_code))
+        return
+    erased = erase_user(services.repos, person.id, services.clock.now(), ERASE_SECONDS)
+    key = "deleted" if erased.done else "erasing"
     # Not through the outbox: after erasure nothing may keep this chat, not even an owed "done".
-    await update.effective_message.reply_text(texts.text("deleted", _person(update).language_code))
+    await update.effective_message.reply_text(texts.text(key, person.language_code, minutes=FINISHES_WITHIN_MINUTES))
 
 
 async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -212,11 +240,13 @@ async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     message = update.effective_message
     assert message and message.text
-    if not context.args or not context.args[0].isdigit():
+    if not context.args or not context.args[0].isdigit() or len(context.args[0]) > 19:
         await _answer(update, context, "Usage: /ban <user id> or /unban <user id>")
         return
     banned = message.text.startswith("/ban")
-    services.repos.users.set_flag(int(context.args[0]), "banned", banned)
+    # Kept under a keyed hash of the id, so erasing the account does not lift it; an id the app never saw gets
+    # the record only, no account.
+    services.moderation.ban(int(context.args[0]), banned)
     await _answer(update, context, "Banned." if banned else "Unbanned.")
 
 
@@ -234,12 +264,20 @@ async def report_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             services.moderation.ban_sender_of(key)
         elif action == "blk":
             services.moderation.block_for_recipient(key)
+        services.moderation.reviewed(key)
     except MurmurError as exc:
         await query.answer(exc.message, show_alert=True)
         return
     done = {"ban": "Sender banned.", "blk": "Blocked for the recipient.", "ok": "Dismissed."}.get(action, "?")
     await query.answer(done)
-    await query.edit_message_reply_markup(None)
+    # A digest lists several reports, a row of buttons each: only this report's row goes.
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
+    rows = [
+        row
+        for row in (markup.inline_keyboard if markup else ())
+        if not any(str(button.callback_data or "").endswith(f":{key}") for button in row)
+    ]
+    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
 
 
 # ---------------------------------------------------------------------- payments
@@ -277,20 +315,21 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
             is_recurring=bool(sp.is_recurring),
             is_first_recurring=bool(sp.is_first_recurring),
             subscription_expiration_date=int(expiration.timestamp()) if expiration else None,
+            language_code=message.from_user.language_code,
         )
     )
     if result.outcome is Outcome.DUPLICATE:
         return
     if result.outcome is Outcome.FLAGGED:
         services.metrics.count("FulfilmentFailed")
-    else:
-        services.metrics.count_by("StarsEarned", "product", result.product or "unknown", sp.total_amount)
-        if result.product == "unlock":
-            services.metrics.count("MessagesUnlocked")
+        if result.owed is not None:
+            _refund_now(services, result.owed)  # the buyer hears of it once the Stars are back
+        return
+    services.metrics.count_by("StarsEarned", "product", result.product or "unknown", sp.total_amount)
+    if result.product == "unlock":
+        services.metrics.count("MessagesUnlocked")
     lang = message.from_user.language_code
-    if result.outcome is Outcome.FLAGGED:
-        key = "paid_flagged"
-    elif result.outcome is Outcome.RENEWED:
+    if result.outcome is Outcome.RENEWED:
         key = "paid_renewed"
     elif result.product in PRODUCTS and PRODUCTS[result.product].gift:
         key = "paid_gift"
@@ -299,21 +338,76 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _answer(update, context, texts.text(key, lang, stars=sp.total_amount, until=_utc(result.plan_expires_at)))
 
 
+def _refund_now(services: Services, owed: OwedNotice) -> None:
+    """The refund a payment that granted nothing is owed, and the notice saying so, while this invocation holds
+    it. The payment is recorded and the refund kept in the outbox: whatever fails here, a cron run retries once
+    the hold ends, so Telegram need not redeliver the update (its redelivery would find the payment and stop)."""
+    try:
+        services.delivery.deliver_held(owed)
+    except Exception as exc:
+        log.warning("automatic refund left to the cron: %s", type(exc).__name__)
+
+
 async def refunded_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Telegram refunded a payment (e.g. by support): revoke what was bought, once."""
+    """Telegram refunded a payment (e.g. by support): revoke what was bought, once. A failure a retry can mend
+    propagates (5xx: Telegram redelivers). Only a charge we never recorded is acknowledged: its payment update
+    was lost too, and reconciliation applies both from getStarTransactions."""
     message = update.effective_message
     assert message and message.refunded_payment
     rp = message.refunded_payment
     services = _services(context)
     try:
         result = services.orders.refund(rp.telegram_payment_charge_id)
-    except MurmurError as exc:
-        log.warning("refunded_payment not applied: %s", exc.code)
+    except NotFoundError:
+        log.warning("refunded_payment for a charge not in the ledger yet; reconciliation will apply it")
         return
     if result.outcome is not Outcome.DUPLICATE:
         services.metrics.count("RefundsIssued")
     if result.outcome is not Outcome.DUPLICATE and message.from_user:
         await _answer(update, context, texts.text("refunded", message.from_user.language_code, stars=rp.total_amount))
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionChange:
+    """Bot API 10.2's BotSubscriptionUpdated: a user's subscription to the bot was cancelled ("canceled"),
+    re-enabled ("active"), or its payment failed ("failed")."""
+
+    user_id: int
+    invoice_payload: str
+    state: str
+
+
+def subscription_change(update: Update) -> SubscriptionChange | None:
+    """The update's `subscription`, if it has one. PTB 22.8 predates Bot API 10.2 and keeps fields it does not
+    know in `api_kwargs`: this is the one place that reads it (drop it for PTB's own type once PTB has one)."""
+    raw = update.api_kwargs.get("subscription")
+    if not isinstance(raw, dict):
+        return None
+    user, payload, state = raw.get("user"), raw.get("invoice_payload"), raw.get("state")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), int) or not isinstance(payload, str):
+        return None
+    return SubscriptionChange(user["id"], payload, state if isinstance(state, str) else "")
+
+
+class SubscriptionHandler(TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
+    """Routes updates that carry a `subscription` (`subscription_change`) to its callback."""
+
+    def __init__(self, callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]) -> None:
+        super().__init__(Update, callback)
+
+    def check_update(self, update: object) -> bool:
+        return isinstance(update, Update) and subscription_change(update) is not None
+
+
+async def subscription_updated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram's word on a Pro subscription: Pro follows it; a failed payment is told, with a way back."""
+    change = subscription_change(update)
+    assert change
+    services = _services(context)
+    user = services.orders.subscription_changed(change.user_id, change.invoice_payload, change.state)
+    if user is not None and user.pro_failed:
+        until = _utc(user.plan_expires_at)
+        await _say(context, notices.pro_payment_failed(services.webapp_url, user.user_id, user.language_code, until))
 
 
 async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -349,5 +443,6 @@ def build_application(services: Services, token: str, base_url: str) -> Applicat
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
     app.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, refunded_payment))
     app.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(SubscriptionHandler(subscription_updated))
     app.add_error_handler(on_error)
     return app

@@ -43,8 +43,9 @@ from murmur.telegram.gateway import BotApiPool, HttpGateway
 
 # Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
 # commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
-# `callback_query`; invoices need `pre_checkout_query`; blocking the bot is `my_chat_member`.
-ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
+# `callback_query`; invoices need `pre_checkout_query`; blocking the bot is `my_chat_member`; a Pro
+# subscription cancelled, re-enabled or failed in Telegram is `subscription` (Bot API 10.2).
+ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query", "my_chat_member", "subscription")
 # Telegram opens at most this many connections at once (its default), so at most this many webhook containers
 # run at once; with ReserveConcurrency=true the template reserves exactly this many for the webhook.
 MAX_CONNECTIONS = 40

@@ -5,6 +5,7 @@
 import { el, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { GIFT_EMOJI, emptyState, errorState, loadingState, messageOf, shareCard, toast } from "../components.js";
+import { newIdempotencyKey } from "../api.js";
 import { payInvoice } from "../payments.js";
 import { haptic, hideMainButton, setMainButton, setMainButtonActive, setMainButtonBusy } from "../telegram.js";
 import { hrefOf } from "../router.js";
@@ -98,14 +99,21 @@ function renderForm(screen, link) {
     ? el("ol", { class: "ladder", id: "hint-ladder" }, link.hint_ladder.map((line) => el("li", {}, line)))
     : el("p", { class: "hint" }, t("ladder_empty"));
 
+  // The message being sent and its idempotency key: kept until it is stored, so sending the same message again
+  // (after a failure or a lost answer) reuses the key and can never store it twice; a changed message gets a new key.
+  let pending = null;
+
   const submit = async () => {
     const value = text.value.trim();
     if (!value) return;
     setMainButtonBusy(true);
     setMainButtonActive(false);
+    const message = { text: value, gift, showNickname: nickname.checked };
+    const same = pending && ["text", "gift", "showNickname"].every((field) => pending.message[field] === message[field]);
+    if (!same) pending = { message, key: newIdempotencyKey() };
     let sent;
     try {
-      sent = await api.send(link.code, { text: value, gift, showNickname: nickname.checked });
+      sent = await api.send(link.code, { ...message, idempotencyKey: pending.key });
     } catch (error) {
       setMainButtonBusy(false);
       setMainButtonActive(true);

@@ -53,8 +53,9 @@ export async function show(screen) {
   erase.addEventListener("click", async () => {
     if (!(await confirmDestructive(t("delete_confirm_title"), t("delete_confirm"), t("delete_button")))) return;
     erase.disabled = true;
+    let result;
     try {
-      await api.deleteMe();
+      result = await api.deleteMe();
     } catch (error) {
       erase.disabled = false;
       toast(messageOf(error), "error");
@@ -62,10 +63,12 @@ export async function show(screen) {
     }
     haptic("warning");
     setBackButton(null);
+    // 202: the account is unusable already and the rest is erased shortly; the server says when, localized.
+    const underWay = Boolean(result && result.erased === false);
     replace(root, el("div", { class: "state state-deleted", id: "deleted" },
       el("div", { class: "state-icon", "aria-hidden": "true" }, "🗑️"),
-      el("h1", {}, t("deleted_title")),
-      el("p", { class: "hint" }, t("deleted_body"))));
+      el("h1", {}, t(underWay ? "erasing_title" : "deleted_title")),
+      el("p", { class: "hint" }, underWay ? result.message : t("deleted_body"))));
   });
 
   replace(root,

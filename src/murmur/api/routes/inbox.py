@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,10 +12,9 @@ from murmur import notices
 from murmur.api.schemas import MESSAGE_ID, DoneOut, InboxOut, MessageOut, ReplyIn, ReportIn, success
 from murmur.composition import Services
 from murmur.delivery import Delivery
-from murmur.errors import ConflictError
+from murmur.errors import ReplyUndeliverableError
 from murmur.inbox import MessageView
 
-log = logging.getLogger(__name__)
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID, description="a message id")]
 Cursor = Annotated[str | None, Query(pattern=MESSAGE_ID, description="next_cursor of the previous page")]
 
@@ -65,9 +63,10 @@ def build(services: Services) -> APIGatewayHttpRouter:
         sender = services.repos.users.get(message.sender_id)
         notice = notices.reply(sender.language_code if sender else None, message, text)
         # Telegram busy or failing: the reply is owed (the outbox sends it later) and this answers 202 all
-        # the same. Refused for good (the sender blocked the bot): no reply can reach them.
+        # the same. Refused for good (the sender blocked the bot): no reply can reach them, and the owner hears
+        # what they hear for a sender who erased their account (`Inbox.reply_target`): never which of the two.
         if services.delivery.deliver(notice) is Delivery.REFUSED:
-            raise ConflictError("the sender cannot receive replies right now")
+            raise ReplyUndeliverableError()
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
     @router.post(
@@ -85,11 +84,8 @@ def build(services: Services) -> APIGatewayHttpRouter:
         responses=success(DoneOut, 202, "reported"),
     )
     def report(message_id: MessageId, body: ReportIn) -> Response[DoneOut]:
-        for notice in services.moderation.report(me(), message_id, body.reason):
-            try:
-                services.delivery.deliver(notice)
-            except Exception as exc:  # the report is recorded; admins also see it in /reports
-                log.warning("report notification failed: %s", type(exc).__name__)
+        # Recorded for review; the admins hear of it in their next digest (the cron, within a minute or two).
+        services.moderation.report(me(), message_id, body.reason)
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
     return router

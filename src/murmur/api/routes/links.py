@@ -6,18 +6,28 @@ import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur import catalog
 from murmur.api.auth import person_of
 from murmur.api.routes.orders import invoice_out
-from murmur.api.schemas import LINK_CODE, LinkPageOut, SendMessageIn, SentOut, success
+from murmur.api.schemas import IDEMPOTENCY_KEY, LINK_CODE, LinkPageOut, SendMessageIn, SentOut, success
 from murmur.composition import Services
 from murmur.inbox import clues_of, describe_clue
 
 log = logging.getLogger(__name__)
 Code = Annotated[str, Path(pattern=LINK_CODE, description="a personal link code")]
+# A plain string with "" for "none sent" (not `str | None`): the OpenAPI document then offers no null, which a
+# header cannot carry.
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="idempotency-key",
+        pattern=IDEMPOTENCY_KEY,
+        description="one per composed message, reused when retrying it: a retry answers with the first result",
+    ),
+]
 
 
 def build(services: Services) -> APIGatewayHttpRouter:
@@ -36,7 +46,9 @@ def build(services: Services) -> APIGatewayHttpRouter:
         return LinkPageOut(
             code=code,
             display_name=owner.first_name,
-            accepts_messages=bool(settings and settings.accepts_messages and not settings.banned),
+            # The owner's own switch only: a ban must not show here (it would unmask whom a report got banned),
+            # and a banned owner's link takes messages as any other does (docs/anonymity.md, "Bans").
+            accepts_messages=bool(settings and settings.accepts_messages),
             slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
             daily_cap=settings.daily_cap if settings else 0,
             is_self=owner.user_id == me.id,
@@ -49,23 +61,26 @@ def build(services: Services) -> APIGatewayHttpRouter:
         summary="Send an anonymous message",
         responses=success(SentOut, 201, "stored; the owner is told by the next announcement"),
     )
-    def send(code: Code, body: SendMessageIn) -> Response[SentOut]:
+    def send(code: Code, body: SendMessageIn, idempotency_key: IdempotencyKey = "") -> Response[SentOut]:
         init = router.context["init"]
         sender = person_of(init)
-        message, owner = services.inbox.send(sender, code, body.text, body.show_nickname)
-        try:
-            # No Telegram call here: the cron tells the owner, with every message since, in one notice.
-            services.delivery.announce(owner.user_id)
-        except Exception as exc:  # the message is stored and counted; the next send's announcement covers it
-            log.warning("new-message announcement failed: %s", type(exc).__name__)
-        gift_invoice = None
-        if body.gift:
-            order = services.orders.create(sender, f"gift_{body.gift}", message.message_id, owner.user_id)
-            gift_invoice = invoice_out(order)
+        gift = services.orders.gift(sender, body.gift) if body.gift else None
+        sent = services.inbox.send_once(
+            sender, code, body.text, body.show_nickname, key=idempotency_key or None, gift=gift
+        )
+        if not sent.replayed:
+            try:
+                # No Telegram call here: the cron tells the owner, with every message since, in one notice.
+                services.delivery.announce(sent.owner.user_id)
+            except Exception as exc:  # the message is stored and counted; the next send's announcement covers it
+                log.warning("new-message announcement failed: %s", type(exc).__name__)
+        # After the message's transaction: if Telegram fails here, the retry with the key finds the order.
+        gift_invoice = invoice_out(services.orders.invoice(sent.order)) if sent.order else None
         return Response(
             status_code=201,
             content_type="application/json",
-            body=SentOut(message_id=message.message_id, gift_invoice=gift_invoice),
+            body=SentOut(message_id=sent.message_id, gift_invoice=gift_invoice),
+            headers={"Idempotent-Replayed": "true"} if sent.replayed else None,
         )
 
     return router

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur import texts
 from murmur.api.auth import person_of
-from murmur.api.schemas import DoneOut, LinkOut, MeOut, PlanOut, SettingsIn, success
+from murmur.api.schemas import ErasureOut, LinkOut, MeOut, PlanOut, SettingsIn, success
 from murmur.composition import Services
 from murmur.models import User
-from murmur.privacy import erase_user
+from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
 from murmur.telegram import links
+
+# Erasure stops this long before the invocation's end, to answer (the rest is the next call's or the cron's).
+ERASE_MARGIN_SECONDS = 3.0
+ERASE_BUDGET_WITHOUT_CONTEXT = 5.0
+
+
+def erase_budget(lambda_context: Any) -> float:
+    """What is left of the invocation (Lambda's Timeout is 10 s) minus the margin to answer."""
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return ERASE_BUDGET_WITHOUT_CONTEXT
+    return max(0.0, remaining() / 1000 - ERASE_MARGIN_SECONDS)
 
 
 def me_out(user: User, services: Services) -> MeOut:
@@ -64,9 +79,25 @@ def build(services: Services) -> APIGatewayHttpRouter:
             services.inbox.set_limits(user, body.slow_mode_seconds, body.daily_cap)
         return me_out(user, services)
 
-    @router.delete("/api/me", summary="Erase my data", responses=success(DoneOut, 200, "erased"))
-    def delete_me() -> DoneOut:
-        erase_user(services.repos, router.context["init"].user.id)
-        return DoneOut(ok=True)
+    @router.delete(
+        "/api/me",
+        summary="Erase my data",
+        responses={
+            **success(ErasureOut, 200, "erased"),
+            **success(ErasureOut, 202, "being erased: the account is unusable now, and the rest follows shortly"),
+        },
+    )
+    def delete_me() -> Response[ErasureOut]:
+        person = person_of(router.context["init"])
+        budget = erase_budget(router.lambda_context)
+        services.orders.stop_renewals(person.id)  # while the account is whole: nothing may charge it after
+        erased = erase_user(services.repos, person.id, services.clock.now(), budget)
+        key = "deleted" if erased.done else "erasing"
+        message = texts.text(key, person.language_code, minutes=FINISHES_WITHIN_MINUTES)
+        return Response(
+            status_code=200 if erased.done else 202,
+            content_type="application/json",
+            body=ErasureOut(ok=True, erased=erased.done, message=message),
+        )
 
     return router

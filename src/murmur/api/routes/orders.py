@@ -37,7 +37,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
     )
     def create(body: OrderIn) -> Response[InvoiceOut]:
         buyer = person_of(router.context["init"])
-        paid = services.orders.create(buyer, body.product, body.message_id)
+        paid = services.orders.create(buyer, body.product, body.message_id, body.link_code)
         return Response(status_code=201, content_type="application/json", body=invoice_out(paid))
 
     @router.get(
