@@ -69,6 +69,7 @@ class Rejection(StrEnum):
     WRONG_AMOUNT = "wrong_amount"
     TARGET_GONE = "target_gone"
     BANNED = "banned"
+    BLOCKED = "blocked"
     # The purchase would give nothing now (`pointless_purchase`):
     ALREADY_PRO = "already_pro"
     PRO_INCLUDES_PLUS = "pro_includes_plus"
@@ -298,12 +299,31 @@ class Orders:
             return Rejection.WRONG_AMOUNT
         message: Message | None = None
         if order.message_id and order.recipient_id is not None:
-            message = self.repos.messages.get(order.recipient_id, order.message_id, consistent=True)
+            message, recipient = self._target(order.recipient_id, order.message_id, payer_id)
             if message is None:
                 return Rejection.TARGET_GONE
+            if recipient is not None and self._blocked(message, recipient):
+                return Rejection.BLOCKED  # a gift ordered before the owner blocked its sender
         # A gift is for someone else's message: the payer's plan and that message's state are not theirs to use.
         mine = message if message is not None and message.recipient_id == payer_id else None
         return pointless_purchase(order.product, payer, mine, self.clock.now())
+
+    def _target(self, recipient_id: int, message_id: str, payer_id: int) -> tuple[Message | None, User | None]:
+        """The message an order is for and, for someone else's message (a gift), its recipient's row, read with
+        it in one batch: what `_blocked` needs to find the recipient's link."""
+        if recipient_id == payer_id:
+            return self.repos.messages.get(recipient_id, message_id, consistent=True), None
+        message, recipient = self.repos.batch.get(
+            [self.repos.messages.ref(recipient_id, message_id), self.repos.users.ref(recipient_id)], consistent=True
+        )
+        return message, recipient
+
+    def _blocked(self, message: Message, recipient: User | None) -> bool:
+        """Whether the recipient has blocked this message's sender (the block is their pseudonym on the link)."""
+        if recipient is None or not recipient.link_code:
+            return False
+        owner = self.repos.links.owner_of(recipient.link_code)
+        return owner is not None and message.pseudonym in owner.blocked
 
     # ------------------------------------------------------------------ fulfilment
     def fulfil(self, paid: SuccessfulPayment) -> Fulfilment:

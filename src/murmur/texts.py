@@ -219,6 +219,11 @@ _T: dict[str, dict[str, str]] = {
         "ru": "Ваш аккаунт не может совершать покупки.",
         "es": "Tu cuenta no puede hacer compras.",
     },
+    "reject_blocked": {
+        "en": "You cannot send gifts to this inbox.",
+        "ru": "Вы не можете отправлять подарки в эти входящие.",
+        "es": "No puedes enviar regalos a esta bandeja.",
+    },
     "reject_already_pro": {
         "en": "You already have Murmur Pro: nothing to pay for.",
         "ru": "У вас уже есть Murmur Pro: платить не за что.",
