@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.local_stack import LocalStack
-from tests.functional.helpers import buy, order, payment_rows, person, read, send
 from tests.functional.conftest import ALICE
+from tests.functional.helpers import buy, order, payment_rows, person, read, send
 
 WEBHOOK, API = "WebhookFunction", "MiniAppApiFunction"
 TEXT = "a message long enough to be worth unlocking"
