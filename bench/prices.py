@@ -56,3 +56,7 @@ SMALL_VPS_MONTH = 5.00
 # Stars rewards withdrawn through Fragment, after the app stores' cut; as given in the brief of issue 7).
 # unconfirmed with the search tool: check Telegram's Stars terms (telegram.org/tos/stars) before quoting.
 USD_PER_STAR_TO_DEVELOPER = 0.013
+# What a Star costs a buyer in the app, about $0.02 (100 Stars for about $1.99, the smallest packs). unconfirmed with
+# Telegram's own pages; third-party guides (grambase.ai, "Telegram Stars Guide 2026") give the same. Against the payout
+# above, the bot keeps about 65 % of what a buyer pays: `murmur.catalog.STARS_KEPT` prices real gifts from it.
+USD_PER_STAR_TO_BUYER = 0.02

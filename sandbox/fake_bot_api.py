@@ -6,8 +6,9 @@ with a realistic result or Telegram's error shape, and recorded, so a test asser
 and a bad call fails the test instead of failing in production.
 
 It also keeps what the simulator page needs to play the Telegram app: the bot's messages per chat
-(after edits and deletions), invoices behind the links it made, and a Stars ledger that
-`getStarTransactions`, `refundStarPayment` and `editUserStarSubscription` work on.
+(after edits and deletions), invoices behind the links it made, a Stars ledger that
+`getStarTransactions`, `refundStarPayment` and `editUserStarSubscription` work on, and the bot's Star balance that
+real gifts are bought from (`sandbox.fake_bot_api_gifts`).
 
 It is as strict as Telegram by default, and in places stricter. Flood control follows the Bots FAQ
 ("My bot is hitting limits"): in one chat about one message a second after a short burst, 20 a minute
@@ -18,6 +19,8 @@ business `clock` that the sandbox may move by days. answerPreCheckoutQuery must 
 the query (the Bot API reference) and answerCallbackQuery within `CALLBACK_ANSWER_SECONDS` (no number
 is documented), each once, for a query the fake was told about (`pre_checkout_sent`,
 `callback_query_sent`); otherwise "query is too old and response timeout expired or query ID is invalid".
+Inline mode (answerInlineQuery once per `inline_query_sent`, savePreparedInlineMessage) lives in
+`sandbox.fake_bot_api_inline`.
 Still kinder than Telegram: the limits are exact numbers where Telegram's move with load, message length
 and the bot's history (no longer penalties after repeated 429s, no 30/s that only holds "or so"); a
 refused call costs nothing; other methods (getMe, getChat, setMyCommands...) are never throttled;
@@ -50,6 +53,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from sandbox.fake_bot_api_gifts import GIFT_METHODS, GiftShop
+from sandbox.fake_bot_api_inline import INLINE_METHODS, InlineMode
 from sandbox.fake_bot_api_methods import (
     METHODS,
     SUBSCRIPTION_STATES,
@@ -224,7 +229,7 @@ class _Charge:
     failed: bool = False  # a subscription whose renewal Telegram could not charge: it renews no more
 
 
-class FakeBotApi(Service):
+class FakeBotApi(InlineMode, GiftShop, Service):
     """The fake Bot API server and the state behind it; all state sits behind one lock."""
 
     def __init__(
@@ -238,6 +243,7 @@ class FakeBotApi(Service):
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         flood_control: bool | FloodLimits = True,
+        supports_inline_queries: bool = False,
     ) -> None:
         """`clock` dates messages and transactions (the sandbox's business time, which may jump);
         `monotonic` times flood windows and query deadlines (real elapsed time; inject one in tests).
@@ -258,7 +264,8 @@ class FakeBotApi(Service):
             "username": bot_username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            # Inline mode is switched on in @BotFather (/setinline); getMe tells.
+            "supports_inline_queries": supports_inline_queries,
             "can_connect_to_business": False,
             "has_main_web_app": True,
         }
@@ -484,6 +491,7 @@ class FakeBotApi(Service):
             if charge_id in self._charges:
                 raise ValueError(f"charge {charge_id!r} is already recorded")
             self._charges[charge_id] = _Charge(user_id, amount, payload, subscription_period)
+            self._credit_stars(amount)  # the bot's balance: what sendGift is paid from
             source: JSONDict = {
                 "type": "user",
                 "transaction_type": "invoice_payment",
@@ -523,6 +531,28 @@ class FakeBotApi(Service):
                     first.setdefault(charge.payload, charge_id)
             return list(first.values())
 
+    def subscriptions_due(self, now: float) -> list[tuple[JSONDict, str]]:
+        """The subscriptions Telegram would charge again by `now`: still renewing (not canceled, failed or refunded)
+        and past the end of the period their latest charge paid for; each as (its user, its first charge id),
+        oldest first."""
+        with self._lock:
+            first: dict[str, str] = {}
+            latest: dict[str, int] = {}
+            for transaction in self._transactions:
+                charge = self._charges.get(transaction["id"])
+                if charge is None or charge.subscription_period is None:
+                    continue
+                first.setdefault(charge.payload, transaction["id"])
+                latest[charge.payload] = int(transaction["date"])
+            due: list[tuple[JSONDict, str]] = []
+            for payload, charge_id in first.items():
+                charge = self._charges[charge_id]
+                if charge.canceled or charge.failed or charge.refunded or charge.subscription_period is None:
+                    continue
+                if latest[payload] + charge.subscription_period <= now:
+                    due.append((self._user(charge.user_id), charge_id))
+            return due
+
     def charge(self, charge_id: str) -> JSONDict:
         """A Stars payment in the ledger as it stands: user_id, amount, payload, subscription_period, refunded,
         canceled, failed."""
@@ -560,7 +590,7 @@ class FakeBotApi(Service):
 
     def handle(self, token: str, method: str, raw: JSONDict) -> tuple[int, JSONDict]:
         """Answer one Bot API call: HTTP status and JSON body; every call is recorded."""
-        spec = METHODS.get(method.lower())
+        spec = METHODS.get(method.lower()) or INLINE_METHODS.get(method.lower()) or GIFT_METHODS.get(method.lower())
         typed: JSONDict = {}
         status: int
         with self._lock:
@@ -593,7 +623,10 @@ class FakeBotApi(Service):
             else:
                 status, body = HTTPStatus.OK, {"ok": True, "result": result}
             name = spec.name if spec else method
-            self._calls.append(Call(name, _recordable(typed or dict(raw)), status == HTTPStatus.OK, body))
+            call = Call(name, _recordable(typed or dict(raw)), status == HTTPStatus.OK, body)
+            self._calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)  # outside the lock: an observer (make dev's console) may take its time
         return status, body
 
     def track(self, connection: socket.socket, open_: bool) -> None:
@@ -605,6 +638,9 @@ class FakeBotApi(Service):
                 self._connections.discard(connection)
 
     # --- state ----------------------------------------------------------------------------------
+
+    # Told of every call once it is answered (make dev's console prints what the bot said); None: nobody.
+    on_call: Callable[[Call], None] | None = None
 
     def _reset_state(self) -> None:
         self._calls: list[Call] = []
@@ -625,6 +661,8 @@ class FakeBotApi(Service):
         self._flood = _FloodControl(self._flood_limits) if self._flood_limits else None
         self._pre_checkout_queries: dict[str, float] = {}
         self._callback_queries: dict[str, float] = {}
+        self._reset_inline_state()
+        self._reset_gift_state()
 
     def _now(self) -> int:
         return int(self._clock())
@@ -802,6 +840,7 @@ class FakeBotApi(Service):
         if charge.refunded:
             raise BadRequestError("CHARGE_ALREADY_REFUNDED")
         charge.refunded = True
+        self._debit_stars(charge.amount)
         receiver: JSONDict = {
             "type": "user",
             "transaction_type": "invoice_payment",

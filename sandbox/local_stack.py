@@ -20,15 +20,17 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from murmur.config import bot_api_base
 from sandbox.cfn import CfnResolver
 from sandbox.fake_bot_api import FakeBotApi
+from sandbox.fake_bot_api_inline import INLINE_ANSWER_SECONDS
 from sandbox.http_api import HttpApiEmulator
 from sandbox.initdata_signer import sign_init_data
 from sandbox.lambda_runtime import ACCOUNT_ID, REGION, FunctionConfig, ProcessFunction, function_configs
@@ -147,6 +149,11 @@ class LocalStack(Service):
         log_lines: int = 20_000,
         extra_function_env: Mapping[str, str] | None = None,
         parameter_overrides: Mapping[str, str] | None = None,
+        bot_token: str | None = None,
+        webhook_secret: str | None = None,
+        admin_ids: str | None = None,
+        bot_username: str | None = None,
+        log_sink: Callable[[str, str], None] | None = None,
     ) -> None:
         """`dynamodb_endpoint` / `telegram_api_url` point the handlers at a DynamoDB or Bot API of your own
         instead of the embedded moto server / fake (the simulator's chat pane and Stars sheet need the fake).
@@ -154,12 +161,18 @@ class LocalStack(Service):
         `extra_function_env` adds variables to every function's environment: for the bench's invocation hook
         (SANDBOX_INVOCATION_HOOK, see sandbox.lambda_worker), never for what the product reads.
         `parameter_overrides` deploys with other answers to the template's parameters (as `sam deploy
-        --parameter-overrides` would), e.g. RequireInitDataSignature=false; the rest keep the template's defaults."""
+        --parameter-overrides` would), e.g. RequireInitDataSignature=false; the rest keep the template's defaults.
+        `bot_token`, `webhook_secret`, `admin_ids` (comma-separated ids) and `bot_username` replace the sandbox's
+        own, as `make dev` takes them from TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, MURMUR_ADMIN_IDS and
+        MURMUR_BOT_USERNAME: with `telegram_api_url`, the stack talks to another Bot API as that bot.
+        `log_sink(function, line)` is told every function log line as it is written (make dev's console)."""
         self.functions_dir = functions_dir
         self.template_path = template_path
         self.host = host
-        self.bot_token = SANDBOX_BOT_TOKEN
-        self.webhook_secret = SANDBOX_WEBHOOK_SECRET
+        self.bot_token = bot_token or SANDBOX_BOT_TOKEN
+        self.webhook_secret = webhook_secret or SANDBOX_WEBHOOK_SECRET
+        self.admin_ids = admin_ids or str(DEMO_USERS[0]["id"])
+        self.bot_username = (bot_username or SANDBOX_BOT_USERNAME).lstrip("@")
         self.pseudonym_secret = SANDBOX_PSEUDONYM_SECRET
         self.webapp_url = webapp_url
         # Telegram gives the bot 10 s to answer a pre-checkout query.
@@ -175,10 +188,11 @@ class LocalStack(Service):
         self.transaction_seconds = transaction_seconds
         # Every function's log lines (what CloudWatch Logs would hold), newest last.
         self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=log_lines)
+        self._log_sink = log_sink
         self._moto_port = moto_port
         self.initdata_seed = initdata_seed
         self._external_dynamodb = dynamodb_endpoint
-        self._external_bot_api = telegram_api_url
+        self._external_bot_api = bot_api_base(telegram_api_url) if telegram_api_url else None
         self._started = False
         self._bot_api_port = bot_api_port
         self._moto: MotoServer | None = None
@@ -201,10 +215,12 @@ class LocalStack(Service):
             self._moto = MotoServer(self.host, self._moto_port).start()
             self._bot_api = FakeBotApi(
                 self.bot_token,
-                bot_username=SANDBOX_BOT_USERNAME,
+                bot_username=self.bot_username,
                 host=self.host,
                 port=self._bot_api_port,
                 clock=self.now,
+                # The sandbox's bot is set up as docs/deploy.md says, inline mode (/setinline) included.
+                supports_inline_queries=True,
             )
             self._bot_api.start()
             for user in DEMO_USERS:
@@ -266,8 +282,8 @@ class LocalStack(Service):
             "PseudonymSecretParameterName": "pseudonym-secret",
         }
         return {
-            "AdminIds": str(DEMO_USERS[0]["id"]),
-            "BotUsername": SANDBOX_BOT_USERNAME,
+            "AdminIds": self.admin_ids,
+            "BotUsername": self.bot_username,
             **{parameter: f"/{self.stack_name}/{name}" for parameter, name in names.items()},
             **self.parameter_overrides,
         }
@@ -383,8 +399,8 @@ class LocalStack(Service):
                 "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
-                "MURMUR_ADMIN_IDS": str(DEMO_USERS[0]["id"]),
-                "MURMUR_BOT_USERNAME": SANDBOX_BOT_USERNAME,
+                "MURMUR_ADMIN_IDS": self.admin_ids,
+                "MURMUR_BOT_USERNAME": self.bot_username,
                 "MURMUR_WEBAPP_URL": self.webapp_url,
                 "TELEGRAM_INITDATA_PUBLIC_KEY": _public_key_of(self.initdata_seed),
             }
@@ -414,6 +430,8 @@ class LocalStack(Service):
 
     def _log(self, function_name: str, line: str) -> None:
         self.logs.append((function_name, line))
+        if self._log_sink is not None:
+            self._log_sink(function_name, line)
 
     def log_lines(self, function_name: str | None = None) -> list[str]:
         """The functions' log lines (CloudWatch Logs' view), optionally of one function."""
@@ -599,6 +617,34 @@ class LocalStack(Service):
         self.bot_api.callback_query_sent(query["id"])  # the bot's answer is due within Telegram's deadline
         return self.webhook({"update_id": self._next(self._update_ids), "callback_query": query})
 
+    def inline_query(
+        self, user: UserRef, query: str, *, chat_type: str = "sender", offset: str = ""
+    ) -> dict[str, Any] | None:
+        """The user types `@<bot> <query>` in a chat, as Telegram sends it (`chat_type`: "sender", "private",
+        "group", "supergroup" or "channel"); the bot's answerInlineQuery parameters, or None if it did not
+        answer within the time the fake allows (`INLINE_ANSWER_SECONDS`)."""
+        if not isinstance(query, str) or len(query) > 256:
+            raise SandboxError("an inline query is a string of at most 256 characters")
+        query_id = str(7_000_000_000 + self._next(self._query_ids))
+        self.bot_api.inline_query_sent(query_id)
+        inline_query = {
+            "id": query_id,
+            "from": demo_user(user),
+            "query": query,
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        self.webhook({"update_id": self._next(self._update_ids), "inline_query": inline_query})
+        return self._inline_answer(query_id)
+
+    def _inline_answer(self, query_id: str) -> dict[str, Any] | None:
+        deadline = time.monotonic() + INLINE_ANSWER_SECONDS
+        while True:
+            answer = self.bot_api.inline_answer(query_id)
+            if answer is not None or time.monotonic() >= deadline:
+                return answer
+            time.sleep(0.02)
+
     def run_cron(self, event: Any = None) -> Any:
         """Invoke every scheduled function once (EventBridge Scheduler sends `{}` unless told otherwise)."""
         results = [
@@ -747,6 +793,22 @@ class LocalStack(Service):
         }
         delivered = self.webhook(update)
         return {"status": "paid", "charge_id": renewal, "update": update, "webhook_status": delivered.status}
+
+    def renew_due_subscriptions(self, *, fail: bool = False, max_periods: int = 24) -> list[dict[str, Any]]:
+        """What Telegram does as time passes: each subscription that still renews and whose paid period has ended is
+        charged again through `renew_subscription` (a successful_payment with is_recurring), period after period
+        until it is current; `fail=True`: Telegram could not charge them (the "failed" subscription update, after
+        which they renew no more). Each renewal's outcome with its user's id, oldest first."""
+        outcomes: list[dict[str, Any]] = []
+        for _ in range(max_periods):
+            due = self.bot_api.subscriptions_due(self.now())
+            if not due:
+                break
+            for user, charge_id in due:
+                outcome = self.renew_subscription(user, charge_id, fail=fail)
+                outcome.pop("update", None)
+                outcomes.append({"user": user["id"], **outcome})
+        return outcomes
 
 
 def _public_key_of(seed_hex: str) -> str:

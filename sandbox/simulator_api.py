@@ -50,6 +50,9 @@ class SimulatorApi:
             ("POST", "pay"): self._pay,
             ("POST", "cron"): self._cron,
             ("POST", "subscription"): self._subscription,
+            ("POST", "inline"): self._inline,
+            ("GET", "prepared"): self._prepared,
+            ("POST", "star-balance"): self._star_balance,
         }
 
     def handle(self, method: str, target: str, body: bytes = b"") -> HttpResponse:
@@ -86,7 +89,13 @@ class SimulatorApi:
     # ------------------------------------------------------------------ endpoints
 
     def _users(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
-        return {"users": [dict(u) for u in DEMO_USERS], "admin_ids": [DEMO_USERS[0]["id"]]}
+        admins = [int(part) for part in self.stack.admin_ids.split(",") if part.strip()]
+        bot = self.stack.bot_api.bot_user
+        return {
+            "users": [dict(u) for u in DEMO_USERS],
+            "admin_ids": admins,
+            "bot": {"username": bot["username"], "supports_inline_queries": bot["supports_inline_queries"]},
+        }
 
     def _initdata(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         user = demo_user(_user_id(_query_one(query, "user")))
@@ -101,10 +110,16 @@ class SimulatorApi:
         return {"now": self.stack.now()}
 
     def _advance_clock(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """Time passes as it does in Telegram: the clock moves, and every Pro subscription whose period ended on the
+        way is renewed (or, with `renewals_fail`, its renewal fails), as Telegram would have done by then."""
         seconds = body.get("advance_seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise SimulatorInputError("advance_seconds must be a number")
-        return {"now": self.stack.advance_clock(seconds)}
+        fail = body.get("renewals_fail", False)
+        if not isinstance(fail, bool):
+            raise SimulatorInputError("renewals_fail must be true or false")
+        now = self.stack.advance_clock(seconds)
+        return {"now": now, "renewals": self.stack.renew_due_subscriptions(fail=fail)}
 
     def _send(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         user = demo_user(_user_id(body.get("user")))
@@ -173,6 +188,37 @@ class SimulatorApi:
         if event in ("failed", "canceled", "active"):
             return {"status": event, "webhook_status": self.stack.change_subscription(user, event).status}
         raise SimulatorInputError("event must be one of renewal, failed, canceled, active")
+
+    def _inline(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """The user typed `@<bot> <query>` in a chat: the inline_query goes through the webhook, and the answer is
+        what the bot gave answerInlineQuery (None if it gave none in time)."""
+        user = demo_user(_user_id(body.get("user")))
+        text = body.get("query")
+        if not isinstance(text, str) or len(text) > 256:
+            raise SimulatorInputError("query must be a string of at most 256 characters")
+        return {"answer": self.stack.inline_query(user, text)}
+
+    def _prepared(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """A prepared message as Telegram's share sheet shows it (WebApp.shareMessage): only to the user it was
+        prepared for, and only until it expires; otherwise 404, which the sheet answers MESSAGE_EXPIRED."""
+        user = demo_user(_user_id(_query_one(query, "user")))
+        prepared_id = _query_one(query, "id")
+        try:
+            prepared = self.stack.bot_api.prepared_message(prepared_id)
+        except KeyError:
+            prepared = None
+        if prepared is None or prepared["user_id"] != user["id"] or prepared["expiration_date"] <= self.stack.now():
+            raise SimulatorInputError("no such prepared message for this user", status=404, code="not_found")
+        return prepared
+
+    def _star_balance(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+        """Set the bot's Star balance, which real Telegram gifts are bought from (as buying Stars for the bot would):
+        the sandbox's bot starts with none, and grows only with the payments it receives."""
+        amount = body.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= 1_000_000:
+            raise SimulatorInputError("amount must be a number of Stars from 0 to 1000000")
+        self.stack.bot_api.set_star_balance(amount)
+        return {"star_balance": self.stack.bot_api.star_balance}
 
     def _cron(self, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         try:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from murmur.delivery import NoticeDelivery
     from murmur.inbox import Inbox
     from murmur.orders import Orders
+    from murmur.real_gifts import RealGifts
+    from murmur.replies import Replies
+    from murmur.sharing import Sharing
+    from murmur.stories import Stories
 
 
 class Services:
@@ -132,6 +136,7 @@ class Services:
             compose=self._compose_announcement,
             refund=self._refund_owed,
             compose_digest=self._compose_report_digest,
+            deliver_gift=self._deliver_gift_owed,
         )
 
     def _refund_owed(self, buyer_id: int, charge_id: str) -> None:
@@ -139,6 +144,14 @@ class Services:
         from murmur.refunds import AutomaticRefunds
 
         AutomaticRefunds(self.repos, self.orders, self.gateway).refund(buyer_id, charge_id)
+
+    def _deliver_gift_owed(self, held: Any) -> Any:
+        """A paid real Telegram gift the outbox holds (lazy: only a gift's payment needs it)."""
+        from murmur.gift_delivery import GiftDeliveries
+
+        return GiftDeliveries(self.repos, self.gateway, self.clock, self._refund_owed, self.delivery.deliver).deliver(
+            held
+        )
 
     def _compose_announcement(self, owner_id: int) -> Any:
         """An owner's "new messages" notice, written when the cron delivers it (lazy: only the cron needs it)."""
@@ -159,6 +172,12 @@ class Services:
         return Inbox(self.repos, self.clock, self.settings.limits, self.pseudonym_secret)
 
     @cached_property
+    def replies(self) -> Replies:
+        from murmur.replies import Replies
+
+        return Replies(self.repos, self.clock)
+
+    @cached_property
     def metrics(self) -> BusinessMetrics:
         return BusinessMetrics(self.settings.metrics_namespace, self.settings.service_name)
 
@@ -167,6 +186,24 @@ class Services:
         from murmur.orders import Orders
 
         return Orders(self.repos, self.inbox, self.clock, self.gateway, self.settings.order_ttl_seconds)
+
+    @cached_property
+    def sharing(self) -> Sharing:
+        from murmur.sharing import Sharing
+
+        return Sharing(self.repos, self.settings.bot_username, self.gateway)
+
+    @cached_property
+    def stories(self) -> Stories:
+        from murmur.stories import Stories
+
+        return Stories(self.repos, self.clock)
+
+    @cached_property
+    def real_gifts(self) -> RealGifts:
+        from murmur.real_gifts import RealGifts
+
+        return RealGifts(self.repos, self.gateway, self.clock, self.settings.order_ttl_seconds)
 
     @cached_property
     def moderation(self) -> Moderation:

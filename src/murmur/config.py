@@ -5,12 +5,34 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # Telegram's published Ed25519 keys live with the validator (a leaf module: stdlib and murmur.errors only).
 from murmur.telegram.initdata import PRODUCTION_PUBLIC_KEY as PRODUCTION_INITDATA_KEY
 from murmur.telegram.initdata import TEST_PUBLIC_KEY as TEST_ENV_INITDATA_KEY
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+def bot_api_base(url: str | None) -> str:
+    """The Bot API base the token is appended to (`…/bot`), from TELEGRAM_API_URL as a person writes it: a
+    server's root as its documentation gives it (`http://localhost:8081`, a local telegram-bot-api; the
+    fake's), or the base itself (`https://api.telegram.org/bot`). Anything else is an error now, at start,
+    not a LocationParseError on the first call."""
+    if not url:
+        return DEFAULT_API_URL
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"TELEGRAM_API_URL must be an http(s) URL like http://localhost:8081, not {url!r}")
+    path = parts.path.rstrip("/")
+    if path == "":
+        return f"{parts.scheme}://{parts.netloc}/bot"
+    if path.endswith("/bot"):
+        return f"{parts.scheme}://{parts.netloc}{path}"
+    raise ValueError(
+        f"TELEGRAM_API_URL is {url!r}: give the server's root (http://localhost:8081) or its …/bot base, "
+        "without the token"
+    )
 
 
 def _initdata_key(e: Mapping[str, str]) -> str:
@@ -108,7 +130,7 @@ class Settings:
             webhook_secret_param=e.get("TELEGRAM_WEBHOOK_SECRET_PARAM") or None,
             pseudonym_secret=e.get("MURMUR_PSEUDONYM_SECRET") or None,
             pseudonym_secret_param=e.get("MURMUR_PSEUDONYM_SECRET_PARAM") or None,
-            telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+            telegram_api_url=bot_api_base(e.get("TELEGRAM_API_URL")),
             dynamodb_endpoint=e.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
             admin_ids=_ids(e.get("MURMUR_ADMIN_IDS", "")),
@@ -150,7 +172,7 @@ class SetupEnvironment:
             webhook_secret=e.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
             webhook_secret_param=e.get("TELEGRAM_WEBHOOK_SECRET_PARAM", "").strip(),
             region=(e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "").strip(),
-            telegram_api_url=e.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+            telegram_api_url=bot_api_base(e.get("TELEGRAM_API_URL")),
             stack=e.get("MURMUR_STACK", "").strip(),
             bot_username=e.get("MURMUR_BOT_USERNAME", "").strip(),
         )

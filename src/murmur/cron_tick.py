@@ -1,5 +1,6 @@
 """One run of the scheduled cron: expire and remind (murmur.renewals), send those notices, reconcile Stars
-(murmur.reconciliation), finish erasures (murmur.privacy), deliver what the outbox owes (murmur.delivery).
+(murmur.reconciliation), refresh Telegram's gift catalogue (murmur.real_gifts), finish erasures (murmur.privacy),
+deliver what the outbox owes (murmur.delivery).
 
 Each step runs on its own: one that fails is counted (CronFailed) and logged, the others still run, and the
 caller fails the invocation at the end (`CronStepsFailedError`) so the on-failure destination sees it."""
@@ -34,9 +35,15 @@ def run_tick(services: Services) -> dict[str, Any]:
     """Every step once; the summary counts what each did and names the steps that failed."""
     pacer = Pacer()  # Telegram's limits, and this run's sending budget, shared by every notice of the run
     renewals = Renewals(services.repos, services.clock, services.webapp_url)
-    # Every cursor of the run in one read: the two sweeps' and the Stars ledger's offset.
-    *sweeps, stars_offset = services.repos.batch.get(
-        [*renewals.cursor_refs(), services.repos.state.cursor_ref(STARS_CURSOR)], consistent=True
+    # Every cursor of the run in one read: the two sweeps', the Stars ledger's offset, and when Telegram's gift
+    # catalogue was last cached.
+    *sweeps, stars_offset, gift_catalogue = services.repos.batch.get(
+        [
+            *renewals.cursor_refs(),
+            services.repos.state.cursor_ref(STARS_CURSOR),
+            services.repos.gift_catalogue.ref(),
+        ],
+        consistent=True,
     )
     summary: dict[str, Any] = {"failed_steps": []}
     report = RunReport()
@@ -68,12 +75,17 @@ def run_tick(services: Services) -> dict[str, Any]:
 
     def reconcile() -> dict[str, Any]:
         stars = reconcile_from(stars_offset, services.repos, services.orders, services.gateway)
+        for owner_id in stars.announce_to:  # a message that waited for its gift's payment is in their inbox now
+            services.delivery.announce(owner_id)
         return {
             "transactions_seen": stars.seen,
             "payments_repaired": len(stars.repaired),
             "payments_flagged": len(stars.flagged),
             "refunds_applied": len(stars.refunds_applied),
         }
+
+    def refresh_gifts() -> dict[str, Any]:
+        return services.real_gifts.refresh(gift_catalogue)
 
     def erasures() -> dict[str, Any]:
         return finish_erasures(services.repos, services.clock.now(), ERASURE_SECONDS)
@@ -84,6 +96,7 @@ def run_tick(services: Services) -> dict[str, Any]:
     step("renewals", expire_and_remind)
     step("renewal_notices", send_renewal_notices)
     step("reconciliation", reconcile)
+    step("gift_catalogue", refresh_gifts)  # Telegram's real gifts, for the send page: hourly
     step("erasures", erasures)  # what DELETE /api/me or /deleteme did not finish
     step("outbox", deliver_owed)  # last: it takes what is left of the sending budget
     log.info("cron run", extra=summary)

@@ -80,6 +80,9 @@ Compose = Callable[[int], "Notice | None"]
 # says so is sent (`murmur.refunds.AutomaticRefunds.refund`): idempotent; TelegramUnavailableError when a later
 # try may succeed, TelegramRefusedError when none will.
 RefundOwed = Callable[[int, str], None]
+# Delivers a paid real Telegram gift the outbox owes, which the caller holds (`murmur.gift_delivery`): sent, confirmed
+# or refunded, once; what became of it.
+DeliverGift = Callable[[OwedNotice], Delivery]
 # What an admin's report digest says when it is delivered (`murmur.report_digests`), given the admin and how many
 # reports came since the last one: None when none of them is still waiting for a decision.
 ComposeDigest = Callable[[int, int], "Notice | None"]
@@ -175,6 +178,7 @@ class NoticeDelivery:
         compose: Compose | None = None,
         refund: RefundOwed | None = None,
         compose_digest: ComposeDigest | None = None,
+        deliver_gift: DeliverGift | None = None,
     ) -> None:
         self.gateway = gateway
         self.outbox = outbox
@@ -182,6 +186,7 @@ class NoticeDelivery:
         self.compose = compose
         self.refund = refund
         self.compose_digest = compose_digest
+        self.deliver_gift = deliver_gift
 
     # ------------------------------------------------------------ new messages, coalesced (the send path)
     def announce(self, owner_id: int) -> None:
@@ -280,6 +285,10 @@ class NoticeDelivery:
             return self._deliver_announcement(held, pacer)
         if held.is_report_digest:
             return self._deliver_report_digest(held, pacer)
+        if held.gift_charge_id:  # a paid gift is never given up: sent, or its Stars go back (its own rules)
+            if self.deliver_gift is None:
+                raise RuntimeError("a gift is owed, but this delivery cannot deliver gifts")
+            return self.deliver_gift(held)
         if held.expires_at <= now or held.attempts > MAX_ATTEMPTS:
             if held.refund_charge_id:
                 log.error("automatic refund given up after %d attempts", held.attempts)

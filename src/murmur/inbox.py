@@ -10,10 +10,10 @@ import re
 import secrets
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from murmur import abuse, texts
+from murmur import abuse, cards, texts
 from murmur.clock import Clock
 from murmur.config import Limits
 from murmur.errors import (
@@ -30,7 +30,8 @@ from murmur.errors import (
     SlowModeError,
     StorageUnavailableError,
 )
-from murmur.models import Message, Order, Person, User
+from murmur.invite_credits import AlreadyReadableError, InviteCreditsMovedError, Invites, spent
+from murmur.models import HeldMessage, Message, Order, OrderStatus, OwnerReply, Person, User
 from murmur.standing import Standings, usable
 from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
@@ -82,11 +83,14 @@ class Sent:
     owner: LinkOwner
     order: Order | None
     replayed: bool
+    # False while the message waits in its gift's order for the payment (ADR 0011): nothing to announce yet.
+    stored: bool = True
 
 
-def request_fingerprint(code: str, text: str, gift: str | None, show_nickname: bool) -> str:
-    """What makes two sends the same send; a digest, so the receipt holds no second copy of the text."""
-    raw = json.dumps([code, text, gift, show_nickname], ensure_ascii=False)
+def request_fingerprint(code: str, text: str, gift: str | None, show_nickname: bool, card: str | None = None) -> str:
+    """What makes two sends the same send; a digest, so the receipt holds no second copy of the text. (A send
+    without a card digests as it did before cards existed.)"""
+    raw = json.dumps([code, text, gift, show_nickname, *([card] if card else [])], ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -121,7 +125,7 @@ def clues_of(sender: Person) -> list[str]:
 def describe_clue(clue: str, language_code: str | None) -> str:
     kind, _, value = clue.partition(":")
     if kind == "language":
-        return texts.text("clue_language", language_code, value=texts.LANGUAGE_NAMES.get(value, value))
+        return texts.text("clue_language", language_code, value=texts.language_name(value, language_code))
     if kind == "initial":
         return texts.text("clue_initial", language_code, value=value)
     return texts.text("clue_premium_yes" if value == "yes" else "clue_premium_no", language_code)
@@ -153,6 +157,9 @@ class MessageView:
     hints: list[str]
     hints_left: int
     nickname: str | None
+    card: str | None = None  # the question card it answers (`murmur.cards`), and that question as the owner reads it
+    question: str | None = None
+    replies: list[OwnerReply] = field(default_factory=list)  # what the owner answered, the latest, oldest first
 
 
 class Inbox:
@@ -162,6 +169,7 @@ class Inbox:
         self.limits = limits
         self.pseudonym_secret = pseudonym_secret
         self.standings = Standings(repos, pseudonym_secret)
+        self.invites = Invites(repos)
 
     # ------------------------------------------------------------------ accounts
     def ensure_user(self, person: Person, start_param: str | None = None) -> User:
@@ -185,6 +193,9 @@ class Inbox:
         if record.banned:
             raise BannedError()
         referrer = None if record.referred else self._referrer(start_param, person.id)
+        # A credit for the inviter only if this Telegram account never had one here (ADR 0012).
+        new_person = not record.joined and not record.referred
+        inviter = self.repos.users.get(referrer, consistent=True) if referrer is not None and new_person else None
         for _ in range(3):
             user = User(
                 user_id=person.id,
@@ -201,10 +212,13 @@ class Inbox:
                 self.standings.registration_op(person.id, referred=referrer is not None),  # BannedError if banned
             ]
             if referrer is not None:
-                ops.append(self.repos.users.add_referral_op(referrer))
+                ops += self.invites.referral_ops(referrer, inviter, new_person, now)
             try:
                 self.repos.tx.write(ops)
                 return user
+            except InviteCreditsMovedError:
+                # Another invitee of the same inviter signed up at the same moment: their credit landed first.
+                inviter = self.repos.users.get(referrer, consistent=True) if referrer is not None else None
             except ConflictError:
                 # Either a concurrent first request created the user, or the code was taken.
                 again = self.repos.users.get(person.id, consistent=True)
@@ -280,21 +294,31 @@ class Inbox:
         *,
         key: str | None = None,
         gift: Gift | None = None,
+        card: str | None = None,
     ) -> Sent:
         """Store an anonymous message and its gift's pending order, exactly once per idempotency key: the
         message, the order and the key's receipt are one transaction, so a failure leaves nothing or all
         of it, and a retry with the key (read in the send's first read) gets the first send's result back
         without a second message, count, rate-window step or announcement. A banned or blocked sender is
-        refused first, on a retry too. Without a key, every call is a new message."""
+        refused first, on a retry too. Without a key, every call is a new message. `card` names the question card
+        the message answers: checked against the catalog, or for `own` against the owner's question on the link
+        the send reads anyway (no read of its own)."""
         text = clean_text(raw_text, self.limits.message_chars, "message")
         if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
             raise InvalidInputError("the idempotency key must be 8 to 64 letters, digits, '-' or '_'")
-        fingerprint = request_fingerprint(code, text, gift.kind if gift else None, show_nickname)
+        if card is not None and not cards.CARD_ID_RE.match(card):
+            raise InvalidInputError("a card id is 1 to 24 lowercase letters, digits or '_'")
+        fingerprint = request_fingerprint(code, text, gift.kind if gift else None, show_nickname, card)
         owner, pseudo, receipt = self._admit(sender, code, key)
         if receipt is not None:
             return self._replay(receipt, fingerprint, owner)
-        message = self._message(sender, owner, pseudo, text, show_nickname)
+        answered = cards.answering(card, owner.question)
+        message = self._message(sender, owner, pseudo, text, show_nickname, answered)
         order = gift.order_for(message) if gift else None
+        if order is not None:
+            # Stored once the gift is paid, or sent without it if the sender says so (ADR 0011): until then nobody
+            # sees it, and a sender who goes back to editing leaves nothing behind.
+            order.held = HeldMessage(code, message)
         ops: list[Op] = []
         if key is not None:
             now = int(self.clock.now())
@@ -309,14 +333,44 @@ class Inbox:
         if order is not None:
             ops.append(self.repos.orders.put_op(order))
         try:
-            self._store(message, ops)
+            if order is not None:
+                self._hold(message, ops)
+            else:
+                self._store(message, ops)
         except KeyTakenError:
             # The same send in flight twice (a client retrying before its first answer): the first one's result.
             taken = self.repos.receipts.get(sender.id, key) if key else None
             if taken is None:
                 raise StorageUnavailableError("the send could not be matched to its first attempt; retry") from None
             return self._replay(taken, fingerprint, owner)
-        return Sent(message.message_id, owner, order, replayed=False)
+        return Sent(message.message_id, owner, order, replayed=False, stored=order is None)
+
+    def _hold(self, message: Message, ops: list[Op]) -> None:
+        """A message with a gift: its order (holding it) and the key's receipt, once the owner's inbox is found to
+        take messages (the rest of a send's checks run when the payment stores it: `store_held`)."""
+        settings = self.repos.users.get(message.recipient_id, consistent=True)
+        if settings is None or settings.erasing:
+            raise NotFoundError("no such link")
+        if not settings.accepts_messages:
+            raise NotAcceptingMessagesError()
+        self.repos.tx.write(ops)
+
+    def admit_held(self, held: HeldMessage) -> None:
+        """Would the inbox take this held message now? Raises what a send would be told (no such link, banned,
+        blocked, erasing, not accepting); the sender's rate, slow mode and the daily cap are counted when it is
+        stored."""
+        owner, _ = self.admit(Person(held.message.sender_id, ""), held.code)
+        settings = self.repos.users.get(owner.user_id, consistent=True)
+        if settings is None or settings.erasing:
+            raise NotFoundError("no such link")
+        if not settings.accepts_messages:
+            raise NotAcceptingMessagesError()
+
+    def store_held(self, held: HeldMessage, first_ops: list[Op]) -> None:
+        """Store a message that waited for its gift's payment, as a send stores it (admitted again, counted in the
+        sender's rate, slow mode and the daily cap), with `first_ops` (the payment's) in its transaction."""
+        self.admit(Person(held.message.sender_id, ""), held.code)
+        self._store(held.message, first_ops)
 
     def admit(self, sender: Person, code: str) -> tuple[LinkOwner, str]:
         """May `sender` write to link `code`, or buy a gift for a message they sent there? The owner and the
@@ -356,9 +410,20 @@ class Inbox:
         if receipt.fingerprint != fingerprint or receipt.recipient_id != owner.user_id:
             raise IdempotencyKeyReusedError()
         order = self.repos.orders.get(receipt.order_id, consistent=True) if receipt.order_id else None
-        return Sent(receipt.message_id, owner, order, replayed=True)
+        if receipt.order_id and order is None:
+            raise IdempotencyKeyReusedError()  # its gift's order was cancelled, and the message with it: a new send
+        stored = order is None or order.status is not OrderStatus.PENDING
+        return Sent(receipt.message_id, owner, order, replayed=True, stored=stored)
 
-    def _message(self, sender: Person, owner: LinkOwner, pseudo: str, text: str, show_nickname: bool) -> Message:
+    def _message(
+        self,
+        sender: Person,
+        owner: LinkOwner,
+        pseudo: str,
+        text: str,
+        show_nickname: bool,
+        answered: cards.Answered | None = None,
+    ) -> Message:
         now = self.clock.now()
         return Message(
             recipient_id=owner.user_id,
@@ -369,6 +434,8 @@ class Inbox:
             created_at=int(now),
             clues=clues_of(sender),
             nickname=abuse.nickname(pseudo) if show_nickname else None,
+            card=answered.card if answered else None,
+            question=answered.question if answered else None,
         )
 
     def _store(self, message: Message, first_ops: list[Op]) -> None:
@@ -443,6 +510,9 @@ class Inbox:
             hints=[describe_clue(c, owner.language_code) for c in revealed],
             hints_left=len(message.clues) - len(revealed),
             nickname=message.nickname,
+            card=message.card,
+            question=cards.question_of(message.card, message.question, owner.language_code),
+            replies=list(message.replies),
         )
 
     def page(self, owner_id: int, cursor: str | None) -> tuple[list[MessageView], str | None, User | None]:
@@ -483,6 +553,41 @@ class Inbox:
                     ]
                 )
         return view
+
+    def unlock_with_credit(self, owner_id: int, message_id: str) -> tuple[MessageView, int]:
+        """Read a locked message with an invite credit instead of Stars: the credit's conditional spend and the
+        message's unlock are one transaction, so two taps at once unlock it once and spend one credit (the
+        second finds it unlocked). Returns the readable message and the credits left."""
+        if not MESSAGE_ID_RE.match(message_id):
+            raise NotFoundError("no such message")
+        for _ in range(3):
+            message, owner = self.repos.batch.get(
+                [self.repos.messages.ref(owner_id, message_id), self.repos.users.ref(owner_id)], consistent=True
+            )
+            if message is None or owner is None:
+                raise NotFoundError("no such message")
+            usable(owner)
+            now = self.clock.now()
+            if not self.view(message, owner).locked:
+                raise AlreadyReadableError()
+            left = spent(owner.invite_credits, now)  # NoInviteCreditError when none is held
+            ops = [
+                self.repos.messages.unlock_op(owner_id, message_id, AlreadyReadableError),  # first: its refusal wins
+                *self.invites.spend_ops(owner, left),
+            ]
+            try:
+                self.repos.tx.write(ops)
+            except InviteCreditsMovedError:
+                continue  # another spend (on another message) or an earning landed first: read again
+            message.unlocked = True
+            return self.view(message, owner), left.held(now)
+        raise ConflictError("your credits kept changing; try again")
+
+    def set_question(self, owner: User, raw: str | None) -> str | None:
+        """The owner's own question card (cleaned like message text, one line, bounded), or none; on their link."""
+        question = None if raw is None else cards.clean_question(raw)
+        self.repos.links.set_question(owner.link_code, question)
+        return question
 
     # ------------------------------------------------------------------ replies
     def reply_target(self, owner_id: int, message_id: str, raw_text: str) -> tuple[Message, str]:

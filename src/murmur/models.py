@@ -31,6 +31,20 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+@dataclass(frozen=True, slots=True)
+class InviteCredits:
+    """Free unlocks an owner earned by inviting people (rules: `murmur.invite_credits`). `version` guards every
+    change: a write names the version it was computed from, so concurrent spends or earnings cannot both land."""
+
+    expiries: tuple[int, ...] = ()  # one per credit held, the soonest first (epoch seconds)
+    week: int = 0  # the week `earned_in_week` counts (epoch seconds // one week)
+    earned_in_week: int = 0
+    version: int = 0
+
+    def held(self, now: float) -> int:
+        return sum(1 for expiry in self.expiries if expiry > now)
+
+
 @dataclass(slots=True)
 class User:
     user_id: int
@@ -51,6 +65,7 @@ class User:
     slow_mode_seconds: int = 0  # the owner's controls: one message per sender per this many seconds (0: off)
     daily_cap: int = 0  # at most this many messages a day (0: no cap)
     erasing: bool = False  # erasure has begun: the account is unusable until it ends (murmur.privacy)
+    invite_credits: InviteCredits = field(default_factory=InviteCredits)
 
     @property
     def renews(self) -> bool:
@@ -69,6 +84,14 @@ class User:
         return until is not None and now < until
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerReply:
+    """What the owner answered a message with (the bot took it to the sender): shown to the owner only."""
+
+    text: str
+    sent_at: int
+
+
 @dataclass(slots=True)
 class Message:
     recipient_id: int
@@ -84,6 +107,39 @@ class Message:
     hints_revealed: int = 0
     gifts: dict[str, str] = field(default_factory=dict)  # charge id -> gift kind
     reported: bool = False
+    card: str | None = None  # the question card it answers (`murmur.cards`), if any
+    question: str | None = None  # the owner's own question as it read when sent (card "own")
+    replies: list[OwnerReply] = field(default_factory=list)  # the owner's latest replies, oldest first (bounded)
+    reply_count: int = 0  # every reply recorded so far: guards the next write of `replies`
+
+
+# How a message's `gifts` map marks a delivered real Telegram gift (`tg:<emoji>`); in-app gifts are named by kind.
+TELEGRAM_GIFT_BADGE = "tg:"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramGift:
+    """A gift from Telegram's own catalogue (getAvailableGifts) that the bot sends with `sendGift`: what it costs
+    the bot, and how the inbox shows it (its sticker's emoji). `remaining` counts a limited gift's stock."""
+
+    gift_id: str
+    emoji: str
+    star_count: int
+    remaining: int | None = None
+
+    @property
+    def badge(self) -> str:
+        """How a message's `gifts` map names it once delivered (in-app gifts are named by their kind)."""
+        return f"{TELEGRAM_GIFT_BADGE}{self.emoji}"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    """A message waiting in its gift's order for the payment (ADR 0011): the message as the send made it, and the
+    link it was sent through (admitted again, as a send is, when it is stored)."""
+
+    code: str
+    message: Message
 
 
 @dataclass(slots=True)
@@ -99,6 +155,10 @@ class Order:
     recipient_id: int | None = None
     message_id: str | None = None
     charge_id: str | None = None
+    telegram_gift: TelegramGift | None = None  # product "telegram_gift": the gift the bot sends when it is paid
+    # A gift sent with a new message: the message, stored only once the gift is paid (ADR 0011), and never kept
+    # here after that; cancelling the order drops it.
+    held: HeldMessage | None = None
 
 
 @dataclass(slots=True)
@@ -160,6 +220,28 @@ class OwedNotice:
     def refund_charge_id(self) -> str | None:
         """An automatic refund's notice: the charge Telegram must refund before the notice, which says so, is sent."""
         return self.key.removeprefix("outbox#refund#") if self.key.startswith("outbox#refund#") else None
+
+    @property
+    def gift_charge_id(self) -> str | None:
+        """A real Telegram gift owed for a payment (`murmur.gift_delivery`): the charge that paid for it."""
+        return self.key.removeprefix("outbox#gift#") if self.key.startswith("outbox#gift#") else None
+
+
+@dataclass(frozen=True, slots=True)
+class OwedGift:
+    """A paid real Telegram gift the bot owes (`murmur.gift_delivery`), as the outbox keeps it until it is sent or
+    refunded. Its text is not kept: it is read from the message when the gift is sent."""
+
+    charge_id: str
+    buyer_id: int  # the sender, who paid: told if it is refunded; never shown to the recipient
+    recipient_id: int
+    message_id: str
+    gift: TelegramGift
+    language: str  # the buyer's, for what they are told
+    held_until: int  # `due_at`: the hold of whoever works on it now
+    attempted_at: int = 0  # when sendGift was called: from then on it is never called again for this gift
+    ledger_from: int = 0  # the Stars ledger's offset before that call: where its spend is looked for
+    refund_reason: str = ""  # decided: it will not be sent, and its Stars go back
 
 
 @dataclass(frozen=True, slots=True)

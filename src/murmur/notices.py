@@ -60,6 +60,15 @@ def welcome(webapp_url: str, user_id: int, language: str, link: str) -> Notice:
     )
 
 
+def fallback(webapp_url: str, user_id: int, language: str | None) -> Notice:
+    """Free text or a command the bot does not know: the short help, and the way into the app."""
+    return Notice(
+        user_id,
+        texts.text("fallback", language),
+        [[Button(texts.text("open_app", language), web_app_url=app_url(webapp_url))]],
+    )
+
+
 def write_to(webapp_url: str, user_id: int, language: str, name: str, code: str) -> Notice:
     return Notice(
         user_id,
@@ -116,7 +125,14 @@ def support_request(admin_id: int, user_id: int, language: str, text: str, payme
 
 
 # Why a payment was refunded automatically, by its ledger flag (`murmur.orders`); any other flag: "no_match".
-REFUND_REASONS = ("duplicate_subscription", "pro_includes_plus", "already_unlocked", "no_hints_left", "target_gone")
+REFUND_REASONS = (
+    "duplicate_subscription",
+    "pro_includes_plus",
+    "already_unlocked",
+    "no_hints_left",
+    "target_gone",
+    "message_refused",
+)
 
 
 def auto_refunded(buyer_id: int, language: str | None, stars: int, flag: str) -> Notice:
@@ -129,3 +145,19 @@ def pro_payment_failed(webapp_url: str, user_id: int, language: str, until: str)
     """Telegram could not charge a Pro renewal: Pro ends at the paid period's end; subscribing again is a tap."""
     resubscribe = Button(texts.text("resubscribe", language), web_app_url=app_url(webapp_url, "/plans"))
     return Notice(user_id, texts.text("pro_payment_failed", language, until=until), [[resubscribe]])
+
+
+def gift_delivered(buyer_id: int, language: str | None, emoji: str) -> Notice:
+    """To a sender: the real Telegram gift they paid for reached the recipient, from the bot."""
+    return Notice(buyer_id, texts.text("gift_delivered", language, emoji=emoji))
+
+
+# Why a paid real gift was not delivered (`murmur.gift_delivery`): its message is gone, the bot could not pay for it,
+# or Telegram did not send it.
+GIFT_REFUND_REASONS = ("target_gone", "gift_unaffordable", "gift_not_sent")
+
+
+def gift_refunded(buyer_id: int, language: str | None, emoji: str, stars: int, reason: str) -> Notice:
+    """To a sender whose real gift could not be delivered: its Stars are back (sent only once they are), and why."""
+    why = texts.text(f"refund_reason_{reason if reason in GIFT_REFUND_REASONS else 'gift_not_sent'}", language)
+    return Notice(buyer_id, texts.text("gift_refunded", language, emoji=emoji, stars=stars, reason=why))

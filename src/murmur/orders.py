@@ -7,24 +7,41 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from murmur import notices, plans
+from murmur import catalog, notices, plans, texts
 from murmur.catalog import CURRENCY, Product, product
 from murmur.clock import Clock
 from murmur.delivery import KEEP_SECONDS, LEASE_SECONDS
 from murmur.errors import (
+    BannedError,
+    BlockedError,
     ConflictError,
+    ErasingError,
     InvalidInputError,
     MurmurError,
+    NotAcceptingMessagesError,
     NotFoundError,
+    RateLimitedError,
     StorageUnavailableError,
     TelegramRefusedError,
 )
 from murmur.inbox import MESSAGE_ID_RE, Gift, Inbox, preview_is_whole
-from murmur.models import Message, Order, OrderStatus, OwedNotice, Payment, PaymentStatus, Person, PlanKind, User
+from murmur.models import (
+    HeldMessage,
+    Message,
+    Order,
+    OrderStatus,
+    OwedGift,
+    OwedNotice,
+    Payment,
+    PaymentStatus,
+    Person,
+    PlanKind,
+    User,
+)
 from murmur.standing import usable
 from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
@@ -70,6 +87,7 @@ class Rejection(StrEnum):
     TARGET_GONE = "target_gone"
     BANNED = "banned"
     BLOCKED = "blocked"
+    NOT_ACCEPTING = "not_accepting"  # the inbox a held message goes to is paused (ADR 0011)
     # The purchase would give nothing now (`pointless_purchase`):
     ALREADY_PRO = "already_pro"
     PRO_INCLUDES_PLUS = "pro_includes_plus"
@@ -114,8 +132,10 @@ class Fulfilment:
     plan_expires_at: int | None = None
     revoked: list[str] = field(default_factory=list)
     # FLAGGED: the refund it is owed, held by the caller until its `due_at` (`NoticeDelivery.deliver_held` does
-    # it now); after that a cron run does.
+    # it now); after that a cron run does. GRANTED for a real Telegram gift: the gift owed, held the same way.
     owed: OwedNotice | None = None
+    # GRANTED for a gift whose message waited for it (ADR 0011): the owner the stored message is announced to.
+    announce_to: int | None = None
 
 
 def pointless_purchase(product_id: str, buyer: User | None, message: Message | None, now: float) -> Rejection | None:
@@ -177,7 +197,7 @@ class Orders:
         if item.needs_message and (not message_id or not MESSAGE_ID_RE.match(message_id)):
             raise NotFoundError("this product needs a message_id")
         if item.gift:
-            return self.invoice(self._gift_on_sent(buyer, item, message_id or "", link_code, now))
+            return self.invoice(self._gift_on_sent(buyer, item, message_id or "", link_code, now), buyer.language_code)
         refs: list[Ref[Any]] = [self.repos.users.ref(buyer.id)]
         if item.needs_message:
             refs.append(self.repos.messages.ref(buyer.id, message_id or ""))
@@ -197,7 +217,7 @@ class Orders:
             raise ConflictError("Pro already includes everything Plus does")
         order = self._pending(item, buyer.id, now, (buyer.id, message_id or "") if item.needs_message else None)
         self.repos.orders.put(order)
-        return self.invoice(order)
+        return self.invoice(order, buyer.language_code)
 
     def gift(self, sender: Person, kind: str) -> Gift:
         """A gift sent with a new message: its pending order is made for that message and written in the
@@ -209,12 +229,13 @@ class Orders:
 
         return Gift(kind, order_for)
 
-    def invoice(self, order: Order) -> PaidOrder:
-        """The Stars invoice link of a stored pending order; made again for a send's retry (the same order)."""
+    def invoice(self, order: Order, language_code: str | None) -> PaidOrder:
+        """The Stars invoice link of a stored pending order, in the buyer's language; made again for a send's retry
+        (the same order)."""
         item = product(order.product)
         link = self.gateway.create_invoice_link(
-            title=item.title,
-            description=item.description,
+            title=catalog.title(item, language_code),
+            description=catalog.description(item, language_code),
             payload=order.order_id,
             stars=order.amount,
             subscription_period=item.subscription_period,
@@ -257,6 +278,15 @@ class Orders:
         if item.id == "hint" and message.hints_revealed >= len(message.clues):
             raise ConflictError("there are no more hints for this message")
 
+    def cancel(self, buyer_id: int, order_id: str) -> None:
+        """The buyer gives up a pending order: after a gift's payment was cancelled, to keep editing the message that
+        waited in it or to send it without the gift (ADR 0011). Deleted with that message, so nothing can pay it
+        any more; a ConflictError if it was paid meanwhile (then the message is stored, with its gift)."""
+        order = self.status(buyer_id, order_id)
+        if order.status is not OrderStatus.PENDING:
+            raise ConflictError("this order is paid already")
+        self.repos.tx.write_one(self.repos.orders.cancel_op(order_id, lambda: ConflictError("paid meanwhile")))
+
     def status(self, buyer_id: int, order_id: str) -> Order:
         order = self.repos.orders.get(order_id, consistent=True) if order_id.startswith("o_") else None
         if order is None or order.buyer_id != buyer_id:
@@ -297,6 +327,8 @@ class Orders:
             return Rejection.WRONG_CURRENCY
         if total_amount != order.amount:
             return Rejection.WRONG_AMOUNT
+        if order.held is not None:
+            return self._held_refusal(order.held)
         message: Message | None = None
         if order.message_id and order.recipient_id is not None:
             message, recipient = self._target(order.recipient_id, order.message_id, payer_id)
@@ -307,6 +339,21 @@ class Orders:
         # A gift is for someone else's message: the payer's plan and that message's state are not theirs to use.
         mine = message if message is not None and message.recipient_id == payer_id else None
         return pointless_purchase(order.product, payer, mine, self.clock.now())
+
+    def _held_refusal(self, held: HeldMessage) -> Rejection | None:
+        """Why the inbox would not take a message that waits for its gift's payment (ADR 0011), before Telegram
+        charges for it; None if it would. Its sender's rate, slow mode and the daily cap count when it is stored."""
+        try:
+            self.inbox.admit_held(held)
+        except BannedError:
+            return Rejection.BANNED
+        except BlockedError:
+            return Rejection.BLOCKED
+        except NotAcceptingMessagesError:
+            return Rejection.NOT_ACCEPTING
+        except (NotFoundError, ErasingError):
+            return Rejection.TARGET_GONE
+        return None
 
     def _target(self, recipient_id: int, message_id: str, payer_id: int) -> tuple[Message | None, User | None]:
         """The message an order is for and, for someone else's message (a gift), its recipient's row, read with
@@ -340,6 +387,8 @@ class Orders:
         item = product(order.product)
         if _erased(payer) and item.id in ("plus_week", "pro_month"):  # a plan needs its holder (a gift, no row)
             return self._record_flagged(paid, order, "payer_erased", now, payer)
+        if order.held is not None:
+            return self._store_held(paid, order, order.held, now, payer)
         user = payer or User(user_id=paid.payer_id, first_name="")
         for attempt in range(3):
             if attempt:
@@ -356,7 +405,8 @@ class Orders:
             ops += [Op(op.request, EntitlementChangedError) for op in grant_ops]
             try:
                 self.repos.tx.write(ops)
-                return Fulfilment(Outcome.GRANTED, item.id, payment, plan_expires_at=expires)
+                owed = self._gift_hold(paid, now) if item is catalog.TELEGRAM_GIFT else None
+                return Fulfilment(Outcome.GRANTED, item.id, payment, plan_expires_at=expires, owed=owed)
             except DuplicatePaymentError:
                 return Fulfilment(Outcome.DUPLICATE, item.id)
             except OrderNotPendingError:
@@ -366,6 +416,33 @@ class Orders:
                     continue  # the plan changed under us (a concurrent renewal): recompute on fresh state
                 return self._record_flagged(paid, order, self._target_flag(order), now, user)
         raise StorageUnavailableError("the plan kept changing; retry")
+
+    def _store_held(
+        self, paid: SuccessfulPayment, order: Order, held: HeldMessage, now: int, payer: User | None
+    ) -> Fulfilment:
+        """A gift sent with a new message (ADR 0011): the message waited in the order for this payment and is stored
+        now with its gift, as a send stores it, in the payment's transaction (the ledger row first: a redelivery is
+        a duplicate before anything else). An inbox that no longer takes it (a ban, a block, paused, full for today,
+        slow mode, the sender's rate) stores nothing: the payment is refunded."""
+        item = product(order.product)
+        message = replace(held.message, gifts={paid.charge_id: item.gift} if item.gift else {})
+        payment = self._payment(paid, order, now)
+        first = [
+            self.repos.payments.record_op(payment, DuplicatePaymentError),
+            Op(self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).request, OrderNotPendingError),
+        ]
+        if item is catalog.TELEGRAM_GIFT:  # the gift the bot owes for it, in the same transaction
+            first.append(self._owe_gift_op(order, paid, payer, now))
+        try:
+            self.inbox.store_held(HeldMessage(held.code, message), first)
+        except DuplicatePaymentError:
+            return Fulfilment(Outcome.DUPLICATE, item.id)
+        except OrderNotPendingError:  # cancelled and gone, or paid by another charge
+            return self._record_flagged(paid, order, "order_not_pending", now, payer)
+        except (BannedError, BlockedError, ErasingError, NotFoundError, NotAcceptingMessagesError, RateLimitedError):
+            return self._record_flagged(paid, order, "message_refused", now, payer)
+        owed = self._gift_hold(paid, now) if item is catalog.TELEGRAM_GIFT else None
+        return Fulfilment(Outcome.GRANTED, item.id, payment, announce_to=message.recipient_id, owed=owed)
 
     def _target_flag(self, order: Order) -> str:
         """Why a message product granted nothing (its condition failed): read only on this rare path."""
@@ -419,6 +496,8 @@ class Orders:
             return [
                 messages.add_gift_op(order.recipient_id or 0, order.message_id or "", paid.charge_id, item.gift)
             ], None
+        if item is catalog.TELEGRAM_GIFT:
+            return [self._owe_gift_op(order, paid, user, now)], None
         if item.id == "plus_week":
             op, expires = plans.plus_grant(self.repos.users, user, now)
         else:
@@ -426,6 +505,33 @@ class Orders:
                 self.repos.users, user, now, paid.charge_id, paid.subscription_expiration_date
             )
         return [op], expires
+
+    def _gift_hold(self, paid: SuccessfulPayment, now: int) -> OwedNotice:
+        """The real gift a payment owes (`murmur.gift_delivery`), held by the caller that recorded it until its
+        `due_at`: it sends at once; after that, a cron run."""
+        return OwedNotice(
+            key=self.repos.gift_outbox.key_of(paid.charge_id),
+            chat_id=paid.payer_id,
+            due_at=now + LEASE_SECONDS,
+            attempts=1,
+            expires_at=now + KEEP_SECONDS,
+        )
+
+    def _owe_gift_op(self, order: Order, paid: SuccessfulPayment, payer: User | None, now: int) -> Op:
+        """For the payment's transaction: the real gift it owes, once per charge."""
+        if order.telegram_gift is None or order.recipient_id is None or not order.message_id:
+            raise StorageUnavailableError("a Telegram gift order without its gift or message")
+        held = self._gift_hold(paid, now)
+        gift = OwedGift(
+            charge_id=paid.charge_id,
+            buyer_id=paid.payer_id,
+            recipient_id=order.recipient_id,
+            message_id=order.message_id,
+            gift=order.telegram_gift,
+            language=texts.lang_of(paid.language_code or (payer.language_code if payer is not None else None)),
+            held_until=held.due_at,
+        )
+        return self.repos.gift_outbox.owe_op(gift, attempts=held.attempts, expires_at=held.expires_at)
 
     def _user_for_plan(self, user_id: int) -> User:
         user = self.repos.users.get(user_id, consistent=True)

@@ -4,13 +4,14 @@ An incoming payment with no Payment row (a lost successful_payment) is fulfilled
 update would have been: a subscription payment is a renewal when its order already holds another charge
 (Telegram's ledger does not say which), and runs until its date plus the period. An outgoing refund whose
 Payment is still "paid" is applied, also when that payment was only recorded earlier in the same page. Each
-page's revenue (by product, net of refunds, and the affiliate commissions Telegram reports) is added to the
-/stats summary in the same transaction that moves the stored offset past the page, on condition that the
-offset is still where this run read it: every transaction is counted exactly once, even if two runs overlap
-or one dies half-way. A failure a retry can mend (storage, Telegram) propagates before that transaction: the
-offset stays and the next run settles the page again, which repeats nothing (the ledger rows and the
-refunds are exactly-once by themselves). Each run reads only what is new, bounded by `max_pages`; one batch
-read per page finds the page's payments, plus one order read per lost subscription payment."""
+page's revenue (by product, net of refunds, and the affiliate commissions Telegram reports) and the Stars the bot
+spent on real Telegram gifts (`gift_spend_*`) are added to the /stats summary in the same transaction that moves
+the stored offset past the page, on condition that the offset is still where this run read it: every transaction
+is counted exactly once, even if two runs overlap or one dies half-way. A failure a retry can mend (storage,
+Telegram) propagates before that transaction: the offset stays and the next run settles the page again, which
+repeats nothing (the ledger rows and the refunds are exactly-once by themselves). Each run reads only what is new,
+bounded by `max_pages`; one batch read per page finds the page's payments, plus one order read per lost
+subscription payment."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Reconciled:
     affiliate_stars: int = 0
     affiliate_transactions: int = 0
     revenue: Counter[str] = field(default_factory=Counter)  # what this run added to the summary
+    announce_to: list[int] = field(default_factory=list)  # owners of messages stored late with their gift (ADR 0011)
 
 
 def _revenue_key(payment: Payment | None) -> str:
@@ -92,7 +94,8 @@ def _settle(repos: Repositories, orders: Orders, page: list[StarTransaction], re
     """Repair what our ledger lacks and return the page's revenue totals (nothing written for them yet).
     Storage and Telegram failures propagate: the caller has not moved the offset yet."""
     totals: Counter[str] = Counter()
-    mine = [tx for tx in page if tx.user_id is not None]
+    # A real Telegram gift the bot sent is an outgoing transaction to its recipient: spend, not a refund.
+    mine = [tx for tx in page if tx.user_id is not None and not tx.is_gift_purchase]
     found = repos.batch.get([repos.payments.ref(tx.id) for tx in mine], consistent=True) if mine else []
     # The page's payments as this run knows them: a refund later in the page sees a payment recorded earlier in it.
     ledger: dict[str, Payment | None] = dict(zip((tx.id for tx in mine), found, strict=True))
@@ -111,6 +114,9 @@ def _settle(repos: Repositories, orders: Orders, page: list[StarTransaction], re
             totals[f"stars_{_revenue_key(payment)}"] -= tx.amount
             totals[f"count_{_revenue_key(payment)}"] -= 1
     for tx in page:
+        if tx.is_gift_purchase:
+            totals["gift_spend_stars"] += tx.amount
+            totals["gift_spend_count"] += 1
         if tx.affiliate_stars:
             totals["affiliate_stars"] += tx.affiliate_stars
             totals["affiliate_transactions"] += 1
@@ -122,6 +128,8 @@ def _fulfil_late(repos: Repositories, orders: Orders, tx: StarTransaction, resul
     fulfilment = orders.fulfil(_successful_payment(repos, tx))
     if fulfilment.outcome in (Outcome.GRANTED, Outcome.RENEWED):
         result.repaired.append(tx.id)
+        if fulfilment.announce_to is not None:
+            result.announce_to.append(fulfilment.announce_to)
     elif fulfilment.outcome is not Outcome.DUPLICATE:
         result.flagged.append(tx.id)
     if fulfilment.payment is not None:

@@ -109,8 +109,12 @@ class Renewals:
             log.info("expiry skipped: %s", exc.code)  # renewed or expired by another run meanwhile, or storage
             return
         report.expired += 1
+        # Every end the user did not choose at that moment is told: a Plus pass running out, and Pro that ends
+        # because it was cancelled, its renewal failed, or no renewal came.
         if user.plan is PlanKind.PLUS:
             report.notices.append(self._renew_notice(user_id, user.language_code, "plan_expired"))
+        elif user.plan is PlanKind.PRO:
+            report.notices.append(self._renew_notice(user_id, user.language_code, "pro_expired", "resubscribe"))
 
     def _remind_one(self, user_id: int, now: int, report: RunReport) -> None:
         user = self.repos.users.get(user_id, consistent=True)
@@ -123,6 +127,8 @@ class Renewals:
         until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(user.plan_expires_at))
         report.notices.append(self._renew_notice(user_id, user.language_code, "plan_reminder", until=until))
 
-    def _renew_notice(self, user_id: int, language: str, key: str, **values: object) -> notices.Notice:
-        renew = Button(texts.text("renew", language), web_app_url=notices.app_url(self.webapp_url, "/plans"))
+    def _renew_notice(
+        self, user_id: int, language: str, key: str, button: str = "renew", **values: object
+    ) -> notices.Notice:
+        renew = Button(texts.text(button, language), web_app_url=notices.app_url(self.webapp_url, "/plans"))
         return notices.Notice(user_id, texts.text(key, language, **values), [[renew]])

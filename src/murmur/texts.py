@@ -1,6 +1,11 @@
-"""Every sentence Murmur says, in English, Russian and Spanish, chosen from Telegram's language_code."""
+"""Every sentence Murmur says, in English, Russian and Spanish, chosen from Telegram's language_code.
+
+`_T` holds sentences; `_PLURALS` those that hold a number of things, in each language's plural forms
+(`murmur.plurals`); `LANGUAGE_NAMES` what a hint calls a sender's Telegram language, in the reader's."""
 
 from __future__ import annotations
+
+from murmur import plurals
 
 LANGUAGES = ("en", "ru", "es")
 
@@ -9,11 +14,6 @@ _T: dict[str, dict[str, str]] = {
         "en": "💌 New anonymous message: “{preview}”",
         "ru": "💌 Новое анонимное сообщение: «{preview}»",
         "es": "💌 Nuevo mensaje anónimo: «{preview}»",
-    },
-    "new_messages": {
-        "en": "💌 {count} new anonymous messages. The newest: “{preview}”",
-        "ru": "💌 Новых анонимных сообщений: {count}. Последнее: «{preview}»",
-        "es": "💌 {count} mensajes anónimos nuevos. El más reciente: «{preview}»",
     },
     "open": {"en": "Open", "ru": "Открыть", "es": "Abrir"},
     "open_inbox": {"en": "Open my inbox", "ru": "Открыть входящие", "es": "Abrir mi bandeja"},
@@ -60,6 +60,22 @@ _T: dict[str, dict[str, str]] = {
             " /deleteme — borrar tus datos."
         ),
     },
+    "fallback": {
+        "en": (
+            "I only understand a few commands. Murmur is an anonymous inbox: open the app to read your messages"
+            " and share your link.\n/start — your link · /help — how it works · /paysupport — payment help"
+        ),
+        "ru": (
+            "Я понимаю только несколько команд. Murmur — анонимные входящие: откройте приложение, чтобы читать"
+            " сообщения и делиться ссылкой.\n/start — ваша ссылка · /help — как это работает · /paysupport —"
+            " помощь с оплатой"
+        ),
+        "es": (
+            "Solo entiendo unos pocos comandos. Murmur es un buzón anónimo: abre la app para leer tus mensajes y"
+            " compartir tu enlace.\n/start — tu enlace · /help — cómo funciona · /paysupport — ayuda con pagos"
+        ),
+    },
+    "open_app": {"en": "Open Murmur", "ru": "Открыть Murmur", "es": "Abrir Murmur"},
     "paysupport": {
         "en": (
             "Payment support. Murmur sells digital goods for Telegram Stars: reading a message (1 ⭐), a hint"
@@ -137,11 +153,6 @@ _T: dict[str, dict[str, str]] = {
         "en": "Your data has been erased.",
         "ru": "Ваши данные удалены.",
         "es": "Tus datos han sido borrados.",
-    },
-    "erasing": {
-        "en": "Your data is being erased. This finishes within {minutes} minutes.",
-        "ru": "Ваши данные удаляются. Это займёт не больше {minutes} минут.",
-        "es": "Tus datos se están borrando. Termina en {minutes} minutos como máximo.",
     },
     "banned": {
         "en": "Your Murmur account is banned.",
@@ -224,6 +235,11 @@ _T: dict[str, dict[str, str]] = {
         "ru": "Вы не можете отправлять подарки в эти входящие.",
         "es": "No puedes enviar regalos a esta bandeja.",
     },
+    "reject_not_accepting": {
+        "en": "This inbox is not taking messages right now, so your gift cannot go with one.",
+        "ru": "Эти входящие сейчас не принимают сообщения, поэтому подарок отправить не получится.",
+        "es": "Esta bandeja no acepta mensajes ahora, así que tu regalo no puede ir con uno.",
+    },
     "reject_already_pro": {
         "en": "You already have Murmur Pro: nothing to pay for.",
         "ru": "У вас уже есть Murmur Pro: платить не за что.",
@@ -274,6 +290,34 @@ _T: dict[str, dict[str, str]] = {
         "ru": "✅ Оплачено {stars} ⭐: ваш подарок прикреплён к сообщению.",
         "es": "✅ Pagado {stars} ⭐: tu regalo está unido a tu mensaje.",
     },
+    "paid_telegram_gift": {
+        "en": "✅ Paid {stars} ⭐: your Telegram gift is on its way. It arrives from the bot, with your message,"
+        " never with your name.",
+        "ru": "✅ Оплачено {stars} ⭐: ваш подарок Telegram уже в пути. Он придёт от бота, с вашим сообщением и"
+        " без вашего имени.",
+        "es": "✅ Pagado {stars} ⭐: tu regalo de Telegram va en camino. Llega del bot, con tu mensaje, nunca con tu"
+        " nombre.",
+    },
+    "gift_delivered": {
+        "en": "🎁 Your Telegram gift {emoji} was delivered with your message.",
+        "ru": "🎁 Ваш подарок Telegram {emoji} доставлен вместе с сообщением.",
+        "es": "🎁 Tu regalo de Telegram {emoji} se entregó con tu mensaje.",
+    },
+    "gift_refunded": {
+        "en": "↩️ Your Telegram gift {emoji} could not be delivered: {reason}. We refunded your {stars} ⭐.",
+        "ru": "↩️ Ваш подарок Telegram {emoji} не удалось доставить: {reason}. Мы вернули ваши {stars} ⭐.",
+        "es": "↩️ Tu regalo de Telegram {emoji} no se pudo entregar: {reason}. Te reembolsamos {stars} ⭐.",
+    },
+    "refund_reason_gift_unaffordable": {
+        "en": "the bot could not pay for it just then",
+        "ru": "бот не смог оплатить его в тот момент",
+        "es": "el bot no pudo pagarlo en ese momento",
+    },
+    "refund_reason_gift_not_sent": {
+        "en": "Telegram did not send it",
+        "ru": "Telegram не отправил его",
+        "es": "Telegram no lo envió",
+    },
     "refunded": {
         "en": "↩️ {stars} ⭐ refunded.",
         "ru": "↩️ Возвращено {stars} ⭐.",
@@ -309,6 +353,11 @@ _T: dict[str, dict[str, str]] = {
         "ru": "этого сообщения больше нет",
         "es": "ese mensaje ya no existe",
     },
+    "refund_reason_message_refused": {
+        "en": "the inbox did not take your message just then, so it was not sent",
+        "ru": "входящие не приняли ваше сообщение в тот момент, поэтому оно не отправлено",
+        "es": "la bandeja no aceptó tu mensaje en ese momento, así que no se envió",
+    },
     "refund_reason_no_match": {
         "en": "we could not match it to a purchase",
         "ru": "мы не нашли, к какой покупке он относится",
@@ -341,17 +390,158 @@ _T: dict[str, dict[str, str]] = {
         "ru": "Ваш Murmur Plus закончится меньше чем через сутки ({until} UTC). Продлите в приложении.",
         "es": "Tu Murmur Plus termina en menos de un día ({until} UTC). Renueva en la app para seguir leyendo.",
     },
+    "pro_expired": {
+        "en": "Your Murmur Pro has ended. Messages show previews again; subscribe again any time in the app.",
+        "ru": "Ваш Murmur Pro закончился. Сообщения снова показывают превью; подписаться снова можно в приложении.",
+        "es": "Tu Murmur Pro ha terminado. Los mensajes vuelven a mostrar vistas previas; suscríbete de nuevo en la"
+        " app cuando quieras.",
+    },
     "renew": {"en": "Renew", "ru": "Продлить", "es": "Renovar"},
+    # Invoices (createInvoiceLink: a title of 1-32 characters, a description of 1-255), one pair per product.
+    "invoice_title_unlock": {"en": "Read a message", "ru": "Прочитать сообщение", "es": "Leer un mensaje"},
+    "invoice_description_unlock": {
+        "en": "The full text of one anonymous message.",
+        "ru": "Полный текст одного анонимного сообщения.",
+        "es": "El texto completo de un mensaje anónimo.",
+    },
+    "invoice_title_hint": {"en": "A hint", "ru": "Подсказка", "es": "Una pista"},
+    "invoice_description_hint": {
+        "en": "The next clue about who sent this message.",
+        "ru": "Следующая подсказка о том, кто отправил это сообщение.",
+        "es": "La siguiente pista sobre quién envió este mensaje.",
+    },
+    "invoice_title_plus_week": {
+        "en": "Murmur Plus, 7 days",
+        "ru": "Murmur Plus на 7 дней",
+        "es": "Murmur Plus, 7 días",
+    },
+    "invoice_description_plus_week": {
+        "en": "Read every message for a week.",
+        "ru": "Все сообщения целиком в течение недели.",
+        "es": "Lee todos los mensajes durante una semana.",
+    },
+    "invoice_title_pro_month": {"en": "Murmur Pro", "ru": "Murmur Pro", "es": "Murmur Pro"},
+    "invoice_description_pro_month": {
+        "en": "Read every message; renews every 30 days until you cancel.",
+        "ru": "Все сообщения целиком; продлевается каждые 30 дней, пока вы не отмените.",
+        "es": "Lee todos los mensajes; se renueva cada 30 días hasta que lo canceles.",
+    },
+    "invoice_title_gift_heart": {"en": "Heart", "ru": "Сердце", "es": "Corazón"},
+    "invoice_description_gift_heart": {
+        "en": "A heart shown with your message.",
+        "ru": "Сердце рядом с вашим сообщением.",
+        "es": "Un corazón junto a tu mensaje.",
+    },
+    "invoice_title_gift_fire": {"en": "Fire", "ru": "Огонь", "es": "Fuego"},
+    "invoice_description_gift_fire": {
+        "en": "Fire shown with your message.",
+        "ru": "Огонь рядом с вашим сообщением.",
+        "es": "Fuego junto a tu mensaje.",
+    },
+    "invoice_title_gift_crown": {"en": "Crown", "ru": "Корона", "es": "Corona"},
+    "invoice_description_gift_crown": {
+        "en": "A crown shown with your message.",
+        "ru": "Корона рядом с вашим сообщением.",
+        "es": "Una corona junto a tu mensaje.",
+    },
+    "invoice_title_telegram_gift": {"en": "Telegram gift", "ru": "Подарок Telegram", "es": "Regalo de Telegram"},
+    "invoice_description_telegram_gift": {
+        "en": "A real Telegram gift with your message, sent by the bot: they see it from the bot, not from you.",
+        "ru": "Настоящий подарок Telegram с вашим сообщением от имени бота: получатель видит его от бота, не от вас.",
+        "es": "Un regalo de Telegram real con tu mensaje, enviado por el bot: lo ve del bot, no de ti.",
+    },
     "ban_sender": {"en": "Ban sender", "ru": "Забанить отправителя", "es": "Banear remitente"},
     "block_sender": {"en": "Block for recipient", "ru": "Заблокировать для получателя", "es": "Bloquear"},
     "dismiss": {"en": "Dismiss", "ru": "Отклонить", "es": "Descartar"},
+    # Sharing into any chat (inline mode, WebApp.shareMessage): the owner's own card, in their language.
+    "share_description": {
+        "en": "Answers are anonymous",
+        "ru": "Ответы анонимны",
+        "es": "Las respuestas son anónimas",
+    },
+    "share_link_title": {
+        "en": "✉️ Write me anonymously",
+        "ru": "✉️ Напиши мне анонимно",
+        "es": "✉️ Escríbeme de forma anónima",
+    },
+    "share_link_message": {
+        "en": "✉️ Write to {name} anonymously: they will never know it was you.",
+        "ru": "✉️ Напиши анонимное сообщение для {name}: никто не узнает, что это был ты.",
+        "es": "✉️ Escribe a {name} de forma anónima: nunca sabrá que fuiste tú.",
+    },
+    "share_card_message": {
+        "en": "{emoji} {question}\n\nAnswer anonymously: I will never know it was you.",
+        "ru": "{emoji} {question}\n\nОтветь анонимно: я не узнаю, что это был ты.",
+        "es": "{emoji} {question}\n\nResponde de forma anónima: nunca sabré que fuiste tú.",
+    },
+    "inline_get_link": {
+        "en": "Get your anonymous link",
+        "ru": "Получить анонимную ссылку",
+        "es": "Consigue tu enlace anónimo",
+    },
 }
 
-LANGUAGE_NAMES = {
-    "en": "English", "ru": "Russian", "es": "Spanish", "de": "German", "fr": "French", "it": "Italian",
-    "pt": "Portuguese", "uk": "Ukrainian", "tr": "Turkish", "ar": "Arabic", "fa": "Persian", "id": "Indonesian",
-    "uz": "Uzbek", "kk": "Kazakh", "pl": "Polish", "nl": "Dutch", "hi": "Hindi", "ja": "Japanese", "ko": "Korean",
-    "zh": "Chinese", "be": "Belarusian",
+# Sentences with a number of things in them: the variable that holds the number, and each language's forms.
+_PLURALS: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
+    "new_messages": (
+        "count",
+        {
+            "en": {
+                "one": "💌 {count} new anonymous message. The newest: “{preview}”",
+                "other": "💌 {count} new anonymous messages. The newest: “{preview}”",
+            },
+            "ru": {
+                "one": "💌 {count} новое анонимное сообщение. Последнее: «{preview}»",
+                "few": "💌 {count} новых анонимных сообщения. Последнее: «{preview}»",
+                "many": "💌 {count} новых анонимных сообщений. Последнее: «{preview}»",
+            },
+            "es": {
+                "one": "💌 {count} mensaje anónimo nuevo. El más reciente: «{preview}»",
+                "other": "💌 {count} mensajes anónimos nuevos. El más reciente: «{preview}»",
+            },
+        },
+    ),
+    "erasing": (
+        "minutes",
+        {
+            "en": {
+                "one": "Your data is being erased. This finishes within {minutes} minute.",
+                "other": "Your data is being erased. This finishes within {minutes} minutes.",
+            },
+            "ru": {
+                "one": "Ваши данные удаляются. Это займёт не больше {minutes} минуты.",
+                "few": "Ваши данные удаляются. Это займёт не больше {minutes} минут.",
+                "many": "Ваши данные удаляются. Это займёт не больше {minutes} минут.",
+            },
+            "es": {
+                "one": "Tus datos se están borrando. Termina en {minutes} minuto como máximo.",
+                "other": "Tus datos se están borrando. Termina en {minutes} minutos como máximo.",
+            },
+        },
+    ),
+}
+
+# A hint's "their Telegram is set to …", in the reader's language (lower case in Russian and Spanish, as there).
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "en": "English", "ru": "Russian", "es": "Spanish", "de": "German", "fr": "French", "it": "Italian",
+        "pt": "Portuguese", "uk": "Ukrainian", "tr": "Turkish", "ar": "Arabic", "fa": "Persian",
+        "id": "Indonesian", "uz": "Uzbek", "kk": "Kazakh", "pl": "Polish", "nl": "Dutch", "hi": "Hindi",
+        "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "be": "Belarusian",
+    },
+    "ru": {
+        "en": "английский", "ru": "русский", "es": "испанский", "de": "немецкий", "fr": "французский",
+        "it": "итальянский", "pt": "португальский", "uk": "украинский", "tr": "турецкий", "ar": "арабский",
+        "fa": "персидский", "id": "индонезийский", "uz": "узбекский", "kk": "казахский", "pl": "польский",
+        "nl": "нидерландский", "hi": "хинди", "ja": "японский", "ko": "корейский", "zh": "китайский",
+        "be": "белорусский",
+    },
+    "es": {
+        "en": "inglés", "ru": "ruso", "es": "español", "de": "alemán", "fr": "francés", "it": "italiano",
+        "pt": "portugués", "uk": "ucraniano", "tr": "turco", "ar": "árabe", "fa": "persa", "id": "indonesio",
+        "uz": "uzbeko", "kk": "kazajo", "pl": "polaco", "nl": "neerlandés", "hi": "hindi", "ja": "japonés",
+        "ko": "coreano", "zh": "chino", "be": "bielorruso",
+    },
 }  # fmt: skip
 
 
@@ -361,5 +551,29 @@ def lang_of(language_code: str | None) -> str:
 
 
 def text(key: str, language_code: str | None, **values: object) -> str:
-    entry = _T[key]
-    return entry[lang_of(language_code)].format(**values)
+    """The sentence `key` in the user's language, its placeholders filled from `values`; a sentence with a number
+    of things in it takes the plural form that number needs."""
+    language = lang_of(language_code)
+    if key in _PLURALS:
+        number, forms = _PLURALS[key]
+        count = values[number]
+        assert isinstance(count, int)
+        return forms[language][plurals.category(language, count)].format(**values)
+    return _T[key][language].format(**values)
+
+
+def language_name(language: str, reader_language: str | None) -> str:
+    """A Telegram language code (`ru`) as the reader calls that language; an unknown code as it is."""
+    return LANGUAGE_NAMES[lang_of(reader_language)].get(language, language)
+
+
+def sentence_keys() -> list[str]:
+    """Every sentence's key (for the test that reads them all in every language)."""
+    return [*_T, *_PLURALS]
+
+
+def forms(key: str, language: str) -> list[str]:
+    """Every form a sentence takes in `language`, unfilled: one, or one per plural form."""
+    if key in _PLURALS:
+        return list(_PLURALS[key][1][language].values())
+    return [_T[key][language]]

@@ -54,13 +54,19 @@ export function createApi(initData, fetchImpl = window.fetch.bind(window)) {
     setAccepting: (accepts) => request("PATCH", "/api/me", { accepts_messages: accepts }),
     setLimits: (limits) => request("PATCH", "/api/me", limits),
     deleteMe: () => request("DELETE", "/api/me"),
-    link: (code) => request("GET", `/api/links/${enc(code)}`),
-    send: (code, { text, gift, showNickname, idempotencyKey }) =>
+    link: (code, card) => request("GET", card ? `/api/links/${enc(code)}?card=${enc(card)}` : `/api/links/${enc(code)}`),
+    send: (code, { text, gift, telegramGift, showNickname, card, idempotencyKey }) =>
       request("POST", `/api/links/${enc(code)}/messages`, {
         text,
         ...(gift ? { gift } : {}),
+        ...(telegramGift ? { telegram_gift: telegramGift } : {}),
         show_nickname: Boolean(showNickname),
+        ...(card ? { card } : {}),
       }, idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {}),
+    cards: () => request("GET", "/api/cards"),
+    setQuestion: (text) => request("PUT", "/api/me/question", { text }),
+    clearQuestion: () => request("DELETE", "/api/me/question"),
+    unlockWithCredit: (id) => request("POST", `/api/messages/${enc(id)}/unlock-with-credit`),
     inbox: (cursor) => request("GET", cursor ? `/api/inbox?cursor=${enc(cursor)}` : "/api/inbox"),
     message: (id) => request("GET", `/api/messages/${enc(id)}`),
     reply: (id, text) => request("POST", `/api/messages/${enc(id)}/reply`, { text }),
@@ -69,8 +75,12 @@ export function createApi(initData, fetchImpl = window.fetch.bind(window)) {
     order: (product, messageId) =>
       request("POST", "/api/orders", messageId ? { product, message_id: messageId } : { product }),
     orderStatus: (orderId) => request("GET", `/api/orders/${enc(orderId)}`),
+    cancelOrder: (orderId) => request("DELETE", `/api/orders/${enc(orderId)}`),
     cancelPro: () => request("POST", "/api/plan/pro/cancel"),
     resumePro: () => request("POST", "/api/plan/pro/resume"),
     catalog: () => request("GET", "/api/catalog"),
+    // Sharing beyond the bot's chat (share.js): a prepared message for WebApp.shareMessage, a story card image.
+    prepareShare: (card) => request("POST", "/api/share/prepared", { card }),
+    story: (imageBase64) => request("POST", "/api/stories", { image: imageBase64 }),
   };
 }

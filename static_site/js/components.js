@@ -1,5 +1,6 @@
 /** Small pieces shared by the screens: states, toast, gift badges, the share card, message cards. */
 import { el } from "./dom.js";
+import { illustration } from "./art.js";
 import { has, t, formatDateTime } from "./i18n.js";
 import { closeApp, haptic, openShare } from "./telegram.js";
 import { hrefOf } from "./router.js";
@@ -14,7 +15,7 @@ export function loadingState() {
 
 export function emptyState(title, body, ...actions) {
   return el("div", { class: "state state-empty" },
-    el("div", { class: "state-icon", "aria-hidden": "true" }, "✉️"),
+    illustration("empty"),
     el("h2", {}, title),
     el("p", { class: "hint" }, body),
     actions);
@@ -27,7 +28,7 @@ export function emptyState(title, body, ...actions) {
 export function errorState(error, onRetry) {
   if (error && error.status === 401) return sessionExpiredState();
   return el("div", { class: "state state-error", role: "alert" },
-    el("div", { class: "state-icon", "aria-hidden": "true" }, "⚠️"),
+    illustration("error"),
     el("h2", {}, t("error_title")),
     el("p", { class: "hint error-message" }, messageOf(error)),
     onRetry ? el("button", { class: "btn", type: "button", onclick: onRetry }, t("retry")) : null);
@@ -35,7 +36,7 @@ export function errorState(error, onRetry) {
 
 export function sessionExpiredState() {
   return el("div", { class: "state state-expired", id: "session-expired", role: "alert" },
-    el("div", { class: "state-icon", "aria-hidden": "true" }, "⏳"),
+    illustration("expired"),
     el("h2", {}, t("session_title")),
     el("p", { class: "hint" }, t("session_body")),
     el("button", { class: "btn", type: "button", id: "reopen", onclick: closeApp }, t("session_button")));
@@ -62,10 +63,14 @@ export function toast(text, kind = "info") {
   toastTimer = setTimeout(() => { node.hidden = true; }, 3500);
 }
 
-export function giftBadges(gifts) {
-  if (!gifts || !gifts.length) return null;
-  return el("span", { class: "gifts", title: gifts.map((g) => t(`gift_${g}`)).join(", ") },
-    gifts.map((g) => el("span", { class: "gift", "data-gift": g }, GIFT_EMOJI[g] || "🎁")));
+/** A message's gifts: in-app ones by kind, and real Telegram gifts (`telegramGifts`: their emoji) the bot sent. */
+export function giftBadges(gifts, telegramGifts = []) {
+  const real = telegramGifts || [];
+  if ((!gifts || !gifts.length) && !real.length) return null;
+  const titles = [...(gifts || []).map((g) => t(`gift_${g}`)), ...real.map((emoji) => `${t("tg_gift_badge")} ${emoji}`)];
+  return el("span", { class: "gifts", title: titles.join(", ") },
+    (gifts || []).map((g) => el("span", { class: "gift", "data-gift": g }, GIFT_EMOJI[g] || "🎁")),
+    real.map((emoji) => el("span", { class: "gift gift-telegram", "data-telegram-gift": emoji }, emoji)));
 }
 
 /** The owner's link with Telegram's share sheet and a copy fallback. */
@@ -99,7 +104,13 @@ export function shareCard(link) {
     status);
 }
 
-/** One inbox row: preview or text, lock, gifts, unread mark, hints, nickname. */
+/** The question card a message answers (`card`, and `question` in the owner's words), if any. */
+export function questionLine(message) {
+  if (!message.question) return null;
+  return el("p", { class: "message-question", "data-card": message.card }, t("answers_card", { question: message.question }));
+}
+
+/** One inbox row: preview or text, lock, gifts, unread mark, hints, nickname, the question it answers. */
 export function messageCard(message) {
   const body = message.locked ? message.preview : message.text;
   return el("a", {
@@ -110,9 +121,10 @@ export function messageCard(message) {
     el("div", { class: "message-meta" },
       message.unread ? el("span", { class: "badge badge-unread" }, t("unread")) : null,
       message.locked ? el("span", { class: "badge badge-locked" }, "🔒 ", t("locked")) : null,
-      giftBadges(message.gifts),
+      giftBadges(message.gifts, message.telegram_gifts),
       message.hints.length ? el("span", { class: "badge badge-hints" }, "💡 ", t("hints_count", { count: message.hints.length })) : null,
       el("time", { class: "message-time" }, formatDateTime(message.created_at))),
+    questionLine(message),
     el("p", { class: "message-text" }, body || ""),
     el("p", { class: "message-from hint" },
       message.nickname ? t("from_nickname", { nickname: message.nickname }) : t("anonymous")));

@@ -4,6 +4,7 @@
  * so a slow response never draws over the next screen.
  */
 import { createApi } from "./api.js";
+import { illustration } from "./art.js";
 import { el, replace } from "./dom.js";
 import { setLanguage, t } from "./i18n.js";
 import { navigate, parseRoute, startRouter } from "./router.js";
@@ -17,19 +18,21 @@ import * as plansView from "./views/plans.js";
 import * as settingsView from "./views/settings.js";
 
 const VIEWS = { inbox: inboxView, message: messageView, send: sendView, plans: plansView, settings: settingsView };
-const LINK_CODE = /^[A-Za-z0-9]{12}$/;
+// A link's start_param: its 12-character code, and after a "-" the question card it carries (`<code>-<card>`).
+const LINK_PARAM = /^[A-Za-z0-9]{12}(?:-[a-z0-9_]{1,24})?$/;
 
 function applyScheme() {
   document.documentElement.dataset.scheme = colorScheme();
 }
 
 /**
- * The link code a start_param names: the code itself, or a whole pasted link (t.me/<bot>?startapp=<code>,
- * t.me/<bot>/<app>?startapp=<code>). Anything else is returned as is: the send screen says no such link.
+ * The link a start_param names, with its question card if it carries one (`<code>` or `<code>-<card>`): the
+ * param itself, or a whole pasted link (t.me/<bot>?startapp=<code>[-<card>], t.me/<bot>/<app>?startapp=...).
+ * Anything else is returned as is: the send screen says no such link.
  */
 export function linkCodeOf(param) {
-  if (LINK_CODE.test(param)) return param;
-  const pasted = /[?&]startapp=([A-Za-z0-9]{12})(?:[&#]|$)/.exec(param);
+  if (LINK_PARAM.test(param)) return param;
+  const pasted = /[?&]startapp=([A-Za-z0-9]{12}(?:-[a-z0-9_]{1,24})?)(?:[&#]|$)/.exec(param);
   return pasted ? pasted[1] : param;
 }
 
@@ -50,7 +53,7 @@ export function start() {
 
   if (!webApp() || !initData()) {
     replace(root, el("div", { class: "state state-outside" },
-      el("div", { class: "state-icon", "aria-hidden": "true" }, "💬"),
+      illustration("outside"),
       el("h1", {}, t("outside_title")),
       el("p", { class: "hint" }, t("outside_body"))));
     return;

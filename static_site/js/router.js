@@ -1,5 +1,5 @@
 /**
- * Hash routes: #/ inbox, #/m/<id>, #/send/<code>, #/plans, #/settings.
+ * Hash routes: #/ inbox, #/m/<id>, #/send/<code>[-<card>], #/plans, #/settings.
  *
  * Telegram appends its launch parameters to the hash (`#tgWebAppData=...`, or `#/m/1?tgWebAppData=...`
  * when the button URL already has a hash); the SDK has read them by the time this runs, so the route
@@ -24,6 +24,12 @@ export function parseRoute(hash) {
     if (match) return { name, param: match[1] === undefined ? null : decodeParam(match[1]) };
   }
   return { name: "inbox", param: null };
+}
+
+/** A send route's param, `<code>` or `<code>-<card>` (a question card's link), as {code, card}. */
+export function splitLinkParam(param) {
+  const [code, ...rest] = String(param || "").split("-");
+  return { code, card: rest.length ? rest.join("-") : null };
 }
 
 function decodeParam(raw) {

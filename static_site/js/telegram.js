@@ -115,6 +115,20 @@ export function confirmDestructive(title, message, action) {
   });
 }
 
+/**
+ * Telegram's popup with two choices, `yes` and `no` (both plain buttons: neither is a cancel); resolves true only
+ * for `yes` (closing the popup is `no`). Falls back to window.confirm outside Telegram.
+ */
+export function askChoice(title, message, yes, no) {
+  if (!tg || !tg.isVersionAtLeast("6.2")) return Promise.resolve(window.confirm(message));
+  return new Promise((resolve) => {
+    tg.showPopup(
+      { title, message, buttons: [{ id: "no", type: "default", text: no }, { id: "yes", type: "default", text: yes }] },
+      (id) => resolve(id === "yes"),
+    );
+  });
+}
+
 /** Telegram's confirm popup; falls back to window.confirm outside Telegram. */
 export function confirmAction(message) {
   if (!tg || !tg.isVersionAtLeast("6.2")) return Promise.resolve(window.confirm(message));

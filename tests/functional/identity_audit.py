@@ -84,9 +84,11 @@ class IdentityAudit:
         def handle(fake: FakeBotApi, token: str, method: str, raw: dict[str, Any]) -> Any:
             if str(raw.get("text", "")).startswith(ADMIN_MARKS):
                 return audit._handle(fake, token, method, raw)  # reports and support requests: to the operator
-            if str(raw.get("chat_id", "")).lstrip("-").isdigit():  # a private chat (not @channel) is a person
+            # A private chat (not @channel) is a person; a gift goes to its receiver by user_id (sendGift).
+            to = raw.get("user_id") if method.lower() == "sendgift" else raw.get("chat_id", "")
+            if str(to).lstrip("-").isdigit():
                 with audit._lock:
-                    audit.bot_messages.append((int(raw["chat_id"]), json.dumps(raw, ensure_ascii=False)))
+                    audit.bot_messages.append((int(str(to)), json.dumps(raw, ensure_ascii=False)))
             return audit._handle(fake, token, method, raw)
 
         self._logger_handle = logging.Logger.handle

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from sandbox.local_stack import LocalStack
 from tests.functional.conftest import BOB
@@ -25,6 +26,9 @@ from tests.functional.conftest import BOB
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_EXAMPLES = 25
 SEEN: Counter[tuple[str, int]] = Counter()  # (method and path, status) of every request schemathesis made
+# Operations whose bodies are checked beyond what a schema can say: a story image must be a 1080x1920 JPEG
+# (murmur.stories), so a schema-valid base64 string is refused with 400 and "positive data accepted" cannot hold.
+CONTENT_CHECKED = frozenset({("POST", "/api/stories")})
 
 
 def emulator_as_wsgi(stack: LocalStack) -> WsgiApp:
@@ -78,7 +82,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     database=None,
 )
 def test_api_conforms_to_its_openapi(case: Any, fuzz_stack: LocalStack) -> None:
-    case.call_and_validate(headers={"Authorization": f"tma {fuzz_stack.init_data(BOB)}"})
+    excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in CONTENT_CHECKED else []
+    case.call_and_validate(headers={"Authorization": f"tma {fuzz_stack.init_data(BOB)}"}, excluded_checks=excluded)
 
 
 def test_the_fuzzing_was_not_vacuous_and_never_saw_a_5xx() -> None:

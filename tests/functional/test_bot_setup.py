@@ -17,6 +17,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
 )
@@ -76,6 +77,7 @@ def test_setup_makes_exactly_the_planned_calls_and_telegram_accepts_them(
         "pre_checkout_query",
         "my_chat_member",
         "subscription",  # Bot API 10.2
+        "inline_query",  # @bot in any chat offers the owner's cards
     ]
     [set_webhook] = fake.calls("setWebhook")
     assert set_webhook.params["drop_pending_updates"] is True
@@ -123,6 +125,7 @@ def handled_updates_and_commands() -> tuple[set[str], set[str]]:
         (CallbackQueryHandler, "callback_query"),
         (PreCheckoutQueryHandler, "pre_checkout_query"),
         (SubscriptionHandler, "subscription"),
+        (InlineQueryHandler, "inline_query"),
     ]
     updates: set[str] = set()
     commands: set[str] = set()
@@ -225,3 +228,23 @@ def test_no_setting_falls_back_to_someone_elses_bot() -> None:
 
     tables = {k: "t" for k in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE", "PAYMENTS_TABLE")}
     assert Settings.from_env({**tables, "STATE_TABLE": "t"}).bot_username == ""
+
+
+def test_without_inline_mode_the_setup_warns_with_the_botfather_step_and_still_succeeds(
+    fake: FakeBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inline mode (`@bot` in any chat offers the owner's cards; WebApp.switchInlineQuery) is BotFather's to switch
+    on (/setinline), which the Bot API cannot do; getMe says whether it is (`supports_inline_queries`)."""
+    # Given a bot whose inline mode is off (the fake's getMe says so by default)
+    assert fake.bot_user["supports_inline_queries"] is False
+
+    # When the setup runs, Then it succeeds (nothing else needs inline mode) and names the step to take
+    assert setup.main([], environment(fake)) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "/setinline" in err and "make setup-bot" in err
+
+    # When the operator has switched it on, Then no warning is left
+    with FakeBotApi(supports_inline_queries=True) as inline_on:
+        assert setup.main([], environment(inline_on)) == 0
+    assert "/setinline" not in capsys.readouterr().err
+

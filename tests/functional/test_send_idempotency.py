@@ -1,7 +1,8 @@
 """Sending with a gift, atomic and idempotent (issue 12): a send carries the client's `Idempotency-Key`; the
-message, the gift's pending order and the key's receipt are one transaction, and a retry with the key answers
-with the first result. A gift on an older message reads that one message, and only its sender may buy it,
-unless blocked or banned. All through the strict stack: IAM from the template, conflicts, the fake Bot API."""
+gift's pending order, holding the message until it is paid (ADR 0011), and the key's receipt are one transaction,
+and a retry with the key answers with the first result. A gift on an older message reads that one message, and
+only its sender may buy it, unless blocked or banned. All through the strict stack: IAM from the template,
+conflicts, the fake Bot API."""
 
 from __future__ import annotations
 
@@ -159,19 +160,23 @@ def test_when_the_invoice_link_fails_the_retry_returns_the_message_once_with_its
     # When the Mini App retries the same message with its key
     retried = post(stack, code, sender, key, text="a crown for you", gift="crown")
 
-    # Then it gets the message and the gift's invoice, for the one order made with the message
+    # Then it gets the message's id and the gift's invoice, for the one order made, which holds the message
     assert retried.status == 201, retried.body
     sent = retried.json()
-    (stored,) = tables.messages_of(owner)
-    assert sent["message_id"] == stored["message_id"]["S"]
+    assert tables.messages_of(owner) == []  # nothing the owner can see until the gift is paid (ADR 0011)
     (gift_order,) = tables.orders_of(sender)
     assert sent["gift_invoice"]["order_id"] == gift_order["order_id"]["S"]
     assert gift_order["message_id"]["S"] == sent["message_id"] and gift_order["recipient_id"]["N"] == str(owner["id"])
+    assert gift_order["held"]["M"]["text"]["S"] == "a crown for you"
     assert sent["gift_invoice"]["amount"] == 50 and sent["gift_invoice"]["product"] == "gift_crown"
-    assert tables.announced(owner) == 1 and tables.window_count(sender) == 1
-    # And paying it puts the gift on that message
+    assert tables.announced(owner) == 0 and tables.window_count(sender) == 0
+    # And paying it stores the message once, with its gift, counted and announced once
     assert stack.pay_invoice(sender, sent["gift_invoice"]["invoice_link"])["status"] == "paid"
+    (stored,) = tables.messages_of(owner)
+    assert sent["message_id"] == stored["message_id"]["S"]
     assert read(stack, owner, sent["message_id"])["gifts"] == ["crown"]
+    assert tables.announced(owner) == 1 and tables.window_count(sender) == 1
+    assert "held" not in tables.orders_of(sender)[0]  # no second copy of the text once it is stored
 
 
 def test_concurrent_sends_with_one_key_store_exactly_one_message(stack: LocalStack, tables: Tables) -> None:
@@ -191,11 +196,15 @@ def test_concurrent_sends_with_one_key_store_exactly_one_message(stack: LocalSta
     for thread in threads:
         thread.join(120)
 
-    # Then every answer is the one result: one message, one order, one count, one announcement
+    # Then every answer is the one result: one order holding the message (ADR 0011), nothing counted or announced
     assert [a.status for a in answers] == [201] * 4, [a.body for a in answers]
     assert len({a.json()["message_id"] for a in answers}) == 1
     assert len({a.json()["gift_invoice"]["order_id"] for a in answers}) == 1
-    assert len(tables.messages_of(owner)) == 1 and len(tables.orders_of(sender)) == 1
+    assert tables.messages_of(owner) == [] and len(tables.orders_of(sender)) == 1
+    assert tables.window_count(sender) == 0 and tables.announced(owner) == 0
+    # And once paid: one message, one count, one announcement
+    assert stack.pay_invoice(sender, answers[0].json()["gift_invoice"]["invoice_link"])["status"] == "paid"
+    assert len(tables.messages_of(owner)) == 1
     assert tables.window_count(sender) == 1 and tables.announced(owner) == 1
 
 
@@ -216,13 +225,14 @@ def test_a_storage_fault_at_the_sends_transaction_leaves_nothing_and_the_retry_s
     assert tables.messages_of(owner) == [] and tables.orders_of(sender) == []
     assert tables.announced(owner) == 0 and tables.window_count(sender) == 0
 
-    # And the retry with the key stores exactly one message with its order
+    # And the retry with the key stores exactly one order holding the message (ADR 0011)
     retried = post(stack, code, sender, key, text="flaky storage, firm intent", gift="fire")
     assert retried.status == 201, retried.body
-    assert len(tables.messages_of(owner)) == 1 and len(tables.orders_of(sender)) == 1
+    assert tables.messages_of(owner) == [] and len(tables.orders_of(sender)) == 1
     once_more = post(stack, code, sender, key, text="flaky storage, firm intent", gift="fire").json()
     assert once_more["message_id"] == retried.json()["message_id"]
     assert once_more["gift_invoice"]["order_id"] == retried.json()["gift_invoice"]["order_id"]
+    assert stack.pay_invoice(sender, once_more["gift_invoice"]["invoice_link"])["status"] == "paid"
     assert len(tables.messages_of(owner)) == 1 and tables.announced(owner) == 1
 
 

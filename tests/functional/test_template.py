@@ -29,6 +29,7 @@ TABLE_ACCESS = {
         "PaymentsTable",
         "MessagesTable",
         "StateTable",
+        "LinksTable",  # reads only: reconciliation admits a gift's held message as a send does (ADR 0011)
     },
 }
 SECRETS_READ = {

@@ -25,6 +25,10 @@ INTERNAL_CODES = frozenset(
         "entitlement_changed",
         "already_refunded",
         "idempotency_key_taken",  # a concurrent send with the same key: answered with the first send's result
+        # A real gift's delivery, in the cron (murmur.gift_delivery): the sender hears the outcome from the bot.
+        "gift_hold_lost",
+        "gift_spend_taken",
+        "gift_message_gone",
     }
 )
 # Codes the API layer itself answers (murmur.api.errors), beside the domain's.

@@ -12,13 +12,17 @@
 export const WEBAPP_VERSION = "8.0";
 export const PLATFORM = "web";
 
-/** Append Telegram's launch parameters to a Mini App URL the way Telegram clients do. */
-export function launchUrl(appUrl, initData, themeParams) {
+/**
+ * Append Telegram's launch parameters to a Mini App URL the way Telegram clients do; `botInline`: the bot has
+ * inline mode on (BotFather's /setinline), which Telegram says with tgWebAppBotInline=1 (switchInlineQuery needs it).
+ */
+export function launchUrl(appUrl, initData, themeParams, { botInline = false } = {}) {
   const params = [
     `tgWebAppData=${encodeURIComponent(initData)}`,
     `tgWebAppVersion=${WEBAPP_VERSION}`,
     `tgWebAppPlatform=${PLATFORM}`,
     `tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(themeParams))}`,
+    ...(botInline ? ["tgWebAppBotInline=1"] : []),
   ].join("&");
   const hashAt = appUrl.indexOf("#");
   if (hashAt < 0) return `${appUrl}#${params}`;

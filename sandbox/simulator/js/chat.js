@@ -16,7 +16,8 @@ export class ChatPane {
     this.log = log;
     this.user = null;
     this.botMessages = [];
-    this.outgoing = []; // {after: number of bot messages when sent, text}
+    this.outgoing = []; // {after: number of bot messages when sent, text}: the current user's, in `sentBy`
+    this.sentBy = new Map(); // user id -> what they typed: each demo user's own side of their chat, kept
     this.rendered = "";
     this.timer = null;
     form.addEventListener("submit", (event) => {
@@ -28,7 +29,8 @@ export class ChatPane {
   setUser(user) {
     this.user = user;
     this.botMessages = [];
-    this.outgoing = [];
+    if (!this.sentBy.has(user.id)) this.sentBy.set(user.id, []);
+    this.outgoing = this.sentBy.get(user.id);
     this.rendered = "";
     this.logEl.replaceChildren();
     clearInterval(this.timer);
@@ -100,6 +102,7 @@ export class ChatPane {
   }
 
   botBubble(message) {
+    if (message.gift) return this.giftBubble(message);
     let text = message.text || message.caption || "";
     if (message.invoice) text = `🧾 ${message.invoice.title}: ${message.invoice.total_amount} ⭐\n${message.invoice.description}`;
     const node = this.bubble("in", text);
@@ -110,6 +113,33 @@ export class ChatPane {
       rowNode.className = "keyboard-row";
       for (const button of row) rowNode.appendChild(this.keyboardButton(message, button));
       node.appendChild(rowNode);
+    }
+    return node;
+  }
+
+  /** A real Telegram gift the bot sent (sendGift): the chat shows it as a gift card, from the bot, with its text. */
+  giftBubble(message) {
+    const info = message.gift;
+    const node = document.createElement("div");
+    node.className = "bubble bubble-in bubble-gift";
+    node.dataset.messageId = String(message.message_id);
+    node.dataset.giftId = String(info.gift.id);
+    const sticker = document.createElement("div");
+    sticker.className = "gift-sticker";
+    sticker.setAttribute("aria-hidden", "true");
+    sticker.textContent = (info.gift.sticker && info.gift.sticker.emoji) || "🎁";
+    const title = document.createElement("div");
+    title.className = "gift-title";
+    title.textContent = `${message.from.first_name} sent you a gift`;
+    const worth = document.createElement("div");
+    worth.className = "muted gift-worth";
+    worth.textContent = `${info.gift.star_count} ⭐${info.can_be_upgraded ? " · can be upgraded" : ""}`;
+    node.append(sticker, title, worth);
+    if (info.text) {
+      const text = document.createElement("div");
+      text.className = "bubble-text gift-text";
+      text.textContent = info.text;
+      node.appendChild(text);
     }
     return node;
   }

@@ -5,8 +5,11 @@
  */
 import { MiniAppHost, launchUrl } from "./bridge.js";
 import { ChatPane } from "./chat.js";
+import { InlinePane } from "./inline_pane.js";
+import { preparedMessageSheet, storyComposer } from "./share_sheets.js";
 import { paymentSheet, popup } from "./sheets.js";
 import { sandbox } from "./sandbox_api.js";
+import { TelegramSheet } from "./telegram_sheet.js";
 import { THEMES } from "./themes.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +39,7 @@ function logEvent(direction, type, data) {
 }
 
 const host = new MiniAppHost($("phone-screen"), onMiniAppEvent);
+const telegramSheet = new TelegramSheet($("tg-sheet"), log);
 
 function send(type, data) {
   logEvent("out", type, data);
@@ -89,6 +93,15 @@ async function onMiniAppEvent(type, data) {
       send("popup_closed", { button_id: buttonId });
       break;
     }
+    case "web_app_share_to_story":
+      await shareToStory(data);
+      break;
+    case "web_app_send_prepared_message":
+      await sharePrepared(data.id);
+      break;
+    case "web_app_switch_inline_query":
+      switchInlineQuery(data);
+      break;
     case "web_app_close":
       closeApp();
       break;
@@ -117,24 +130,7 @@ function flashHaptic(params) {
 
 /** What Telegram would open for t.me links: the share sheet shows the link and text it would share. */
 function showTelegramLink(url) {
-  const box = $("tg-sheet");
-  box.classList.remove("muted");
-  box.replaceChildren();
-  const parsed = new URL(url, "https://t.me");
-  const title = document.createElement("strong");
-  const detail = document.createElement("p");
-  if (parsed.hostname === "t.me" && parsed.pathname === "/share/url") {
-    title.textContent = "Share sheet: choose a chat to send";
-    detail.textContent = `${parsed.searchParams.get("text") || ""}\n${parsed.searchParams.get("url") || ""}`;
-    box.dataset.kind = "share";
-  } else {
-    title.textContent = "Telegram would open";
-    detail.textContent = url;
-    box.dataset.kind = "link";
-  }
-  detail.className = "tg-sheet-detail";
-  box.append(title, detail);
-  log(`opened ${url}`);
+  telegramSheet.show(url);
 }
 
 async function openInvoice(slug) {
@@ -172,8 +168,11 @@ async function launch(appUrl = APP_URL, startParam = "") {
   $("back-button").hidden = true;
   $("sheet").hidden = true;
   $("popup").hidden = true;
-  host.open(launchUrl(appUrl, initData, THEMES[state.theme]));
+  $("story-sheet").hidden = true;
+  $("share-sheet").hidden = true;
+  host.open(launchUrl(appUrl, initData, THEMES[state.theme], { botInline: Boolean(state.bot && state.bot.supports_inline_queries) }));
   log(`${state.user.first_name} opened ${appUrl}${startParam ? ` with start_param ${startParam}` : ""}`);
+  telegramSheet.review();
 }
 
 function closeApp() {
@@ -181,6 +180,7 @@ function closeApp() {
   $("main-button").hidden = true;
   $("back-button").hidden = true;
   $("phone-empty").hidden = false;
+  telegramSheet.review();
 }
 
 function applyTheme(name) {
@@ -198,9 +198,13 @@ async function refreshClock() {
 }
 
 async function advance(days) {
-  await sandbox.advance(days * 86400);
+  const { renewals } = await sandbox.advance(days * 86400, $("renewals-fail").checked);
   log(`clock moved ${days} day(s)`);
+  for (const renewal of renewals) {
+    log(`Telegram renewed ${renewal.user}'s subscription: ${renewal.status} (webhook ${renewal.webhook_status})`);
+  }
   await refreshClock();
+  if (renewals.length) await chat.refresh();
 }
 
 async function runCron() {
@@ -235,6 +239,62 @@ const chat = new ChatPane($("chat-log"), $("chat-form"), $("chat-input"), {
   log,
 });
 
+/** The "Telegram sheet" panel: what Telegram did outside the Mini App (a story posted, a message shared). */
+function noteInSheet(kind, title, detail, extra = null) {
+  const box = $("tg-sheet");
+  box.classList.remove("muted");
+  const heading = document.createElement("strong");
+  heading.textContent = title;
+  const body = document.createElement("p");
+  body.className = "tg-sheet-detail";
+  body.textContent = detail;
+  box.replaceChildren(heading, body, ...(extra ? [extra] : []));
+  box.dataset.kind = kind;
+}
+
+async function shareToStory(params) {
+  const outcome = await storyComposer(params, state.user);
+  if (!outcome.posted) {
+    log("story discarded");
+    return;
+  }
+  const image = document.createElement("img");
+  image.className = "tg-sheet-story";
+  image.src = outcome.media_url;
+  image.alt = "the story's image";
+  const widget = outcome.widget_link ? `\nlink widget: ${outcome.widget_link.name || ""} → ${outcome.widget_link.url}` : "";
+  noteInSheet("story", "Story posted", `${outcome.text}${widget}`, image);
+  log(`story posted: ${outcome.media_url}${outcome.widget_link ? ` with link ${outcome.widget_link.url}` : ""}`);
+}
+
+async function sharePrepared(id) {
+  const [event, data, sent] = await preparedMessageSheet(state.user.id, id);
+  send(event, data);
+  if (sent) {
+    const button = ((sent.result.reply_markup || {}).inline_keyboard || [[]])[0][0];
+    const text = (sent.result.input_message_content || {}).message_text || "";
+    noteInSheet("prepared", `Sent to ${sent.chat} via @${state.bot.username}`,
+      `${text}${button ? `\n[${button.text}] → ${button.url || ""}` : ""}`);
+  }
+}
+
+function switchInlineQuery({ query, chat_types: types }) {
+  // Telegram lets the user pick a chat of these types, then types `@bot <query>` there: here, the chat pane.
+  log(`switchInlineQuery "${query}" into a chat of ${(types || []).join(", ") || "the current chat"}`);
+  inline.insert(query || "");
+}
+
+const inline = new InlinePane($("inline-pane"), $("chat-input"), {
+  onChoose: (result) => {
+    const button = ((result.reply_markup || {}).inline_keyboard || [[]])[0][0];
+    const text = (result.input_message_content || {}).message_text || result.title || "";
+    noteInSheet("inline", `Sent via @${state.bot.username}`, `${text}${button ? `\n[${button.text}] → ${button.url || ""}` : ""}`);
+    log(`inline result "${result.id}" sent via @${state.bot.username}`);
+  },
+  onStart: (parameter) => chat.sendText(`/start ${parameter || ""}`.trim()),
+  log,
+});
+
 function selectUser(id) {
   state.user = state.users.find((u) => u.id === id) || state.users[0];
   $("user-select").value = String(state.user.id);
@@ -242,11 +302,15 @@ function selectUser(id) {
   $("chat-user").textContent = `${name} · ${state.user.language_code}${state.user.is_premium ? " · premium" : ""}`;
   closeApp();
   chat.setUser(state.user);
+  telegramSheet.setUser(state.user);
+  inline.setUser(state.user);
 }
 
 async function main() {
-  const { users, admin_ids: admins } = await sandbox.users();
+  const { users, admin_ids: admins, bot } = await sandbox.users();
   state.users = users;
+  state.bot = bot;
+  inline.setBot(bot.username, bot.supports_inline_queries);
   const select = $("user-select");
   for (const user of users) {
     const option = document.createElement("option");

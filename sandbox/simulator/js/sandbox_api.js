@@ -16,6 +16,15 @@ async function call(method, path, body) {
 }
 
 const q = encodeURIComponent;
+
+/** Whether a personal link still exists, asked as the Mini App asks: the real API, with the user's initData. */
+async function linkExists(userId, code) {
+  const { init_data: initData } = await call("GET", `/sandbox/initdata?user=${q(userId)}`);
+  const response = await fetch(`/api/links/${q(code)}`, { cache: "no-store", headers: { Authorization: `tma ${initData}` } });
+  if (response.status === 404) return false;
+  if (!response.ok) throw new Error(`GET /api/links/${code}: ${response.status}`);
+  return true;
+}
 export const sandbox = {
   users: () => call("GET", "/sandbox/users"),
   initData: (userId, startParam) =>
@@ -26,8 +35,15 @@ export const sandbox = {
   invoice: (slug) => call("GET", `/sandbox/invoice?slug=${q(slug)}`),
   pay: (userId, slug, confirm = true) => call("POST", "/sandbox/pay", { user: userId, slug, confirm }),
   clock: () => call("GET", "/sandbox/clock"),
-  advance: (seconds) => call("POST", "/sandbox/clock", { advance_seconds: seconds }),
+  // Time passes: Pro subscriptions whose period ends on the way renew (or fail to, with `renewalsFail`).
+  advance: (seconds, renewalsFail = false) =>
+    call("POST", "/sandbox/clock", { advance_seconds: seconds, renewals_fail: renewalsFail }),
+  linkExists,
   cron: () => call("POST", "/sandbox/cron"),
   // What Telegram does to the user's latest subscription: renewal, failed, canceled, active (Bot API 10.2).
   subscription: (userId, event) => call("POST", "/sandbox/subscription", { user: userId, event }),
+  // Inline mode: an inline_query through the webhook, and the bot's answerInlineQuery.
+  inline: (userId, query) => call("POST", "/sandbox/inline", { user: userId, query }),
+  // A prepared message (savePreparedInlineMessage), as the share sheet shows it to the user it is for.
+  prepared: (userId, id) => call("GET", `/sandbox/prepared?user=${q(userId)}&id=${q(id)}`),
 };

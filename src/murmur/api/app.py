@@ -5,20 +5,24 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from murmur import errors
+from murmur import catalog, errors
 from murmur.api import auth
 from murmur.api.errors import domain_error, error_response, unexpected_error, validation_error
-from murmur.api.routes import inbox, links, me, orders
-from murmur.api.schemas import CatalogOut, ErrorOut, ProductOut, success
+from murmur.api.routes import cards, inbox, links, me, orders, sharing
+from murmur.api.schemas import STORY_IMAGE_BASE64_CHARS, CatalogOut, ErrorOut, ProductOut, success
 from murmur.catalog import PRODUCTS
 from murmur.composition import Services
 
+Language = Annotated[
+    str, Query(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$", description="a language code; English if none")
+]
 ERROR_RESPONSES: dict[int, Any] = {
     status: {"description": description, "content": {"application/json": {"model": ErrorOut}}}
     for status, description in (
@@ -67,18 +71,18 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
     app.exception_handler(RequestValidationError)(validation_error)
     app.exception_handler(RouteNotFound)(lambda _exc: _no_route(app))
 
-    for module in (me, links, inbox, orders):
+    for module in (me, links, inbox, orders, cards, sharing):
         app.include_router(module.build(services))
 
     @app.get("/api/catalog", summary="What Murmur sells, in Stars", responses=success(CatalogOut))
-    def get_catalog() -> CatalogOut:
+    def get_catalog(lang: Language = "en") -> CatalogOut:
         return CatalogOut(
             products=[
                 ProductOut(
                     id=p.id,
                     stars=p.stars,
-                    title=p.title,
-                    description=p.description,
+                    title=catalog.title(p, lang),
+                    description=catalog.description(p, lang),
                     payer=p.payer.value,  # type: ignore[arg-type]
                     subscription=p.subscription_period is not None,
                 )
@@ -99,7 +103,7 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
             # Every route can answer with the error envelope; authenticated routes say so per route,
             # because Powertools reads an empty per-route `security` as "inherit the global one".
             route.responses = {**ERROR_RESPONSES, **(route.responses or {})}
-            if route.path not in auth.PUBLIC_PATHS:
+            if not auth.is_public(route.path):
                 route.security = [{"tma": []}]
     return app
 
@@ -120,6 +124,8 @@ def _too_large(event: dict[str, Any], limit: int) -> Response | None:
     return None
 
 
+# A story image's JSON body: the image's base64 and room for the object around it.
+STORY_BODY_BYTES = STORY_IMAGE_BASE64_CHARS + 1024
 MAX_NESTING = 32  # our requests are flat objects; a deeper body is an attack on the JSON parser's recursion
 
 
@@ -198,11 +204,12 @@ def build_handler(services: Services) -> Callable[[dict[str, Any], Any], dict[st
         return _no_store(answer(event, context))
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        too_large = _too_large(event, limit)
+        # A story card image is the one large body (murmur.stories); every other request keeps the small limit.
+        too_large = _too_large(event, STORY_BODY_BYTES if event.get("rawPath") == sharing.STORY_PATH else limit)
         if too_large is not None:
             return as_lambda_response(too_large)
         path = event.get("rawPath") or ""
-        if path not in auth.PUBLIC_PATHS:
+        if not auth.is_public(path):
             try:
                 init = auth.authenticate(
                     event.get("headers") or {},

@@ -7,6 +7,13 @@ from murmur.models import Person
 from murmur.telegram.initdata import InitData, validate
 
 PUBLIC_PATHS = frozenset({"/api/openapi.json", "/api/catalog"})
+# Story card images: Telegram's client fetches them by URL, without initData; the unguessable token is the key.
+PUBLIC_PREFIXES = ("/api/stories/",)
+
+
+def is_public(path: str) -> bool:
+    """Whether a path is served without initData."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def authenticate(

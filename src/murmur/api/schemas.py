@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from murmur.cards import CARD_ID, QUESTION_MAX_CHARS
+from murmur.stories import MAX_STORY_BYTES
 from murmur.user_text import VISIBLE_CHARACTER
 
 MESSAGE_ID = r"^\d{13}[0-9a-f]{8}$"
@@ -19,7 +21,9 @@ IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{8,64}$"
 _NO_CONTROL = r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]"
 TEXT = rf"^{_NO_CONTROL}*{VISIBLE_CHARACTER}{_NO_CONTROL}*$"
 OPTIONAL_TEXT = rf"^{_NO_CONTROL}*$"
+STORY_IMAGE_BASE64_CHARS = -(-MAX_STORY_BYTES // 3) * 4
 GiftKind = Literal["heart", "fire", "crown"]
+TELEGRAM_GIFT_ID = r"^[0-9]{1,20}$"  # Gift.id: Telegram's gift ids are 64-bit numbers, as a String
 ProductId = Literal["unlock", "hint", "plus_week", "pro_month", "gift_heart", "gift_fire", "gift_crown"]
 
 
@@ -32,6 +36,22 @@ class SendMessageIn(Strict):
     text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
     gift: GiftKind | None = None
     show_nickname: bool = False
+    # The question card the message answers (`GET /api/cards`; `own`: the owner's own question).
+    card: str | None = Field(default=None, pattern=CARD_ID)
+    # A real Telegram gift instead of an in-app one: its id, as the send page lists it (`telegram_gifts`).
+    telegram_gift: str | None = Field(default=None, pattern=TELEGRAM_GIFT_ID)
+
+    @model_validator(mode="after")
+    def _one_gift(self) -> SendMessageIn:
+        if self.gift is not None and self.telegram_gift is not None:
+            raise ValueError("choose one gift: an in-app gift or a Telegram gift")
+        return self
+
+
+class QuestionIn(Strict):
+    """The owner's own question card."""
+
+    text: str = Field(min_length=1, max_length=QUESTION_MAX_CHARS, pattern=TEXT)
 
 
 class SettingsIn(Strict):
@@ -93,6 +113,14 @@ class PlanOut(Strict):
     cancelled: bool
 
 
+class InviteRulesOut(Strict):
+    """What an invite earns: at most `per_week` credits a week, `max_held` at a time, each for `valid_days`."""
+
+    per_week: int
+    max_held: int
+    valid_days: int
+
+
 class MeOut(Strict):
     id: int
     first_name: str
@@ -107,6 +135,35 @@ class MeOut(Strict):
     slow_mode_seconds: int
     daily_cap: int
     referrals: int
+    invite_credits: int  # free unlocks earned by inviting people, held now
+    invite_rules: InviteRulesOut
+
+
+class CardOut(Strict):
+    id: str
+    emoji: str
+    text: str  # the question, in the user's language (the owner's own question as they wrote it)
+    url: str  # its deep link: t.me/<bot>?startapp=<link code>-<card id>
+    share_url: str  # Telegram's share sheet for that link, with the question as its text
+
+
+class CardsOut(Strict):
+    cards: list[CardOut]  # the catalog's cards, then the owner's own question if they wrote one
+    own_question: str | None
+
+
+class CardPageOut(Strict):
+    """The question a send page answers, in the sender's language."""
+
+    id: str
+    emoji: str
+    text: str
+
+
+class TelegramGiftOut(Strict):
+    id: str
+    emoji: str  # its sticker's emoji
+    stars: int  # its price to the sender
 
 
 class LinkPageOut(Strict):
@@ -118,6 +175,14 @@ class LinkPageOut(Strict):
     is_self: bool
     hint_ladder: list[str]
     gifts: dict[str, int]
+    card: CardPageOut | None = None
+    # Real Telegram gifts the bot can send with the message, cheapest first; their text is the message's start.
+    telegram_gifts: list[TelegramGiftOut] = Field(default_factory=list)
+
+
+class ReplyOut(Strict):
+    text: str
+    sent_at: int
 
 
 class MessageOut(Strict):
@@ -131,6 +196,15 @@ class MessageOut(Strict):
     hints: list[str]
     hints_left: int
     nickname: str | None
+    card: str | None = None  # the question card it answers, if any, and that question in the owner's words
+    question: str | None = None
+    replies: list[ReplyOut] = Field(default_factory=list)  # what I answered, the latest few, oldest first
+    telegram_gifts: list[str] = Field(default_factory=list)  # real Telegram gifts delivered with it: their emoji
+
+
+class CreditUnlockOut(Strict):
+    message: MessageOut
+    invite_credits: int  # left after this one
 
 
 class InboxOut(Strict):
@@ -178,3 +252,30 @@ class ErasureOut(Strict):
     ok: bool
     erased: bool  # false: under way, finished by the next call or within minutes by the service itself
     message: str  # what to tell the person, in their language
+
+
+# ------------------------------------------------------------------ sharing (routes/sharing.py)
+# Standard base64 with its padding (RFC 4648, section 4), as `base64.b64decode(validate=True)` reads it.
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# A story image's file name: its token (`murmur.stories`, 32 URL-safe characters), then .jpg.
+STORY_FILE = r"^[A-Za-z0-9_-]{32}\.jpg$"
+
+
+class PreparedIn(Strict):
+    # One of my cards (`GET /api/cards`), or "link" for the plain invitation.
+    card: str = Field(pattern=CARD_ID)
+
+
+class PreparedOut(Strict):
+    id: str  # for Telegram.WebApp.shareMessage
+    expiration_date: int
+
+
+class StoryIn(Strict):
+    # The card as the Mini App drew it: a 1080x1920 JPEG, base64 (murmur.stories.MAX_STORY_BYTES decoded).
+    image: str = Field(min_length=4, max_length=STORY_IMAGE_BASE64_CHARS, pattern=BASE64)
+
+
+class StoryOut(Strict):
+    url: str  # for Telegram.WebApp.shareToStory: HTTPS on this origin, for an hour
+    expires_at: int

@@ -22,6 +22,7 @@ class LinkOwner:
     first_name: str
     language_code: str
     blocked: frozenset[str] = frozenset()
+    question: str | None = None  # the owner's own question card (`murmur.cards`), if they wrote one
 
 
 def _to_owner(item: Item) -> LinkOwner:
@@ -30,6 +31,7 @@ def _to_owner(item: Item) -> LinkOwner:
         get_s(item, "first_name", "") or "",
         get_s(item, "language_code", "en") or "en",
         frozenset(item.get("blocked", {}).get("SS", ())),
+        get_s(item, "question"),
     )
 
 
@@ -85,6 +87,20 @@ class LinksRepository:
             ConditionExpression="attribute_exists(code)",
             ExpressionAttributeValues={":f": s(first_name), ":l": s(language_code)},
         )
+
+    def set_question(self, code: str, question: str | None) -> None:
+        """The owner's own question card, or none: on the link, which a send and the send page read anyway."""
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"code": s(code)},
+            "ConditionExpression": "attribute_exists(code)",
+        }
+        if question is None:
+            update["UpdateExpression"] = "REMOVE question"
+        else:
+            update["UpdateExpression"] = "SET question = :q"
+            update["ExpressionAttributeValues"] = {":q": s(question)}
+        self.client.update_item(**update)
 
     def delete_op(self, code: str) -> Op:
         """Erasure: the link and its blocks, in the transaction that begins the erasure (no one can write to

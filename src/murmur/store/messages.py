@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from murmur.models import Message, ReportToReview
+from murmur.models import Message, OwnerReply, ReportToReview
 from murmur.store.batch import Ref, delete_items
 from murmur.store.dynamo import Item, Op, b, get_b, get_list, get_map, get_n, get_s, n, s, ss_list
 
@@ -30,6 +30,13 @@ def _to_message(item: Item) -> Message:
         hints_revealed=get_n(item, "hints_revealed", 0) or 0,
         gifts=get_map(item, "gifts"),
         reported=get_b(item, "reported"),
+        card=get_s(item, "card"),
+        question=get_s(item, "question"),
+        replies=[
+            OwnerReply(get_s(r["M"], "text", "") or "", get_n(r["M"], "sent_at", 0) or 0)
+            for r in item.get("replies", {}).get("L", [])
+        ],
+        reply_count=get_n(item, "reply_count", 0) or 0,
     )
 
 
@@ -57,10 +64,14 @@ class MessagesRepository:
             "unlocked": b(False),
             "read": b(False),
             "hints_revealed": n(0),
-            "gifts": {"M": {}},
+            "gifts": {"M": {charge_id: s(gift) for charge_id, gift in m.gifts.items()}},
         }
         if m.nickname:
             item["nickname"] = s(m.nickname)
+        if m.card:
+            item["card"] = s(m.card)
+        if m.question:
+            item["question"] = s(m.question)
         return Op(
             {
                 "Put": {
@@ -180,6 +191,22 @@ class MessagesRepository:
             }
         )
 
+    def show_telegram_gift_op(self, recipient_id: int, message_id: str, charge_id: str, badge: str) -> Op:
+        """A real Telegram gift delivered with the message: shown on it, and the message readable in full (the
+        gift's own text showed its start already)."""
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(recipient_id, message_id),
+                    "UpdateExpression": "SET gifts.#c = :g, unlocked = :t",
+                    "ConditionExpression": "attribute_exists(message_id)",
+                    "ExpressionAttributeNames": {"#c": charge_id},
+                    "ExpressionAttributeValues": {":g": s(badge), ":t": b(True)},
+                }
+            }
+        )
+
     def remove_gift_op(self, recipient_id: int, message_id: str, charge_id: str) -> Op:
         return Op(
             {
@@ -191,6 +218,32 @@ class MessagesRepository:
                     "ExpressionAttributeNames": {"#c": charge_id},
                 }
             }
+        )
+
+    def replies_op(
+        self, recipient_id: int, message_id: str, replies: list[OwnerReply], count: int, on_failed: Any = None
+    ) -> Op:
+        """The owner's replies as they are now (`replies`, already bounded) and how many there have been in all, if
+        the message still holds the `count - 1` replies they were computed from (`on_failed` otherwise)."""
+        before = count - 1
+        values: Item = {
+            ":replies": {"L": [{"M": {"text": s(r.text), "sent_at": n(r.sent_at)}} for r in replies]},
+            ":count": n(count),
+        }
+        if before:
+            values[":before"] = n(before)
+        return Op(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.key(recipient_id, message_id),
+                    "UpdateExpression": "SET replies = :replies, reply_count = :count",
+                    "ConditionExpression": "attribute_exists(message_id) AND "
+                    + ("reply_count = :before" if before else "attribute_not_exists(reply_count)"),
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            on_failed,
         )
 
     def report_op(self, recipient_id: int, message_id: str, reason: str, now: int, on_failed: Any) -> Op:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from murmur.models import Order, OrderStatus
+from murmur.models import HeldMessage, Message, Order, OrderStatus, TelegramGift
 from murmur.store.batch import Ref, delete_items
-from murmur.store.dynamo import Item, Op, get_n, get_s, n, s
+from murmur.store.dynamo import Item, Op, get_list, get_n, get_s, n, s, ss_list
 
 BUYER_INDEX = "by-buyer"
 PURGE_AFTER = 7 * 86400  # keep an unpaid order a week past its expiry, for late payments and support
@@ -26,7 +26,51 @@ def _to_order(item: Item) -> Order:
         recipient_id=get_n(item, "recipient_id"),
         message_id=get_s(item, "message_id"),
         charge_id=get_s(item, "charge_id"),
+        telegram_gift=_telegram_gift(item),
+        held=_held(item),
     )
+
+
+def _held(item: Item) -> HeldMessage | None:
+    """The message waiting in a gift's order for its payment (ADR 0011): who sent it and to whom are the order's."""
+    held = item.get("held", {}).get("M")
+    if held is None:
+        return None
+    message = Message(
+        recipient_id=int(item["recipient_id"]["N"]),
+        message_id=item["message_id"]["S"],
+        sender_id=int(item["buyer_id"]["N"]),
+        pseudonym=get_s(held, "pseudonym", "") or "",
+        text=get_s(held, "text", "") or "",
+        created_at=get_n(held, "created_at", 0) or 0,
+        clues=get_list(held, "clues"),
+        nickname=get_s(held, "nickname"),
+        card=get_s(held, "card"),
+        question=get_s(held, "question"),
+    )
+    return HeldMessage(get_s(held, "code", "") or "", message)
+
+
+def _held_item(held: HeldMessage) -> Item:
+    m = held.message
+    item: Item = {
+        "code": s(held.code),
+        "pseudonym": s(m.pseudonym),
+        "text": s(m.text),
+        "created_at": n(m.created_at),
+        "clues": ss_list(m.clues),
+    }
+    for name, value in (("nickname", m.nickname), ("card", m.card), ("question", m.question)):
+        if value:
+            item[name] = s(value)
+    return {"M": item}
+
+
+def _telegram_gift(item: Item) -> TelegramGift | None:
+    gift_id = get_s(item, "gift_id")
+    if gift_id is None:
+        return None
+    return TelegramGift(gift_id, get_s(item, "gift_emoji", "") or "", get_n(item, "gift_cost", 0) or 0)
 
 
 def _item(o: Order) -> Item:
@@ -45,6 +89,12 @@ def _item(o: Order) -> Item:
         item["recipient_id"] = n(o.recipient_id)
     if o.message_id is not None:
         item["message_id"] = s(o.message_id)
+    if o.telegram_gift is not None:  # what the bot sends once it is paid, and what that costs the bot
+        item["gift_id"] = s(o.telegram_gift.gift_id)
+        item["gift_emoji"] = s(o.telegram_gift.emoji)
+        item["gift_cost"] = n(o.telegram_gift.star_count)
+    if o.held is not None:
+        item["held"] = _held_item(o.held)
     return item
 
 
@@ -78,13 +128,14 @@ class OrdersRepository:
         return _to_order(item) if item else None
 
     def mark_paid_op(self, order_id: str, charge_id: str) -> Op:
-        """Pending -> paid, once; the order is kept (no purge) as the record of what was bought."""
+        """Pending -> paid, once; the order is kept (no purge) as the record of what was bought, without the message
+        that waited in it (stored by the same transaction: no second copy of its text)."""
         return Op(
             {
                 "Update": {
                     "TableName": self.table,
                     "Key": {"order_id": s(order_id)},
-                    "UpdateExpression": "SET #s = :paid, charge_id = :c REMOVE purge_at",
+                    "UpdateExpression": "SET #s = :paid, charge_id = :c REMOVE purge_at, held",
                     "ConditionExpression": "#s = :pending",
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": {
@@ -94,6 +145,22 @@ class OrdersRepository:
                     },
                 }
             }
+        )
+
+    def cancel_op(self, order_id: str, on_failed: Any) -> Op:
+        """The buyer gave up a pending order (ADR 0011): deleted with any message waiting in it, so nothing can pay
+        it any more; `on_failed` if it was paid (or is gone) meanwhile."""
+        return Op(
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"order_id": s(order_id)},
+                    "ConditionExpression": "#s = :pending",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pending": s(OrderStatus.PENDING.value)},
+                }
+            },
+            on_failed,
         )
 
     def mark_refunded_op(self, order_id: str) -> Op:

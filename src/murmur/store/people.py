@@ -2,7 +2,8 @@
 
 `person#<hash>`, where the hash is a keyed hash of the Telegram id (`murmur.standing`), never the id itself:
 `banned` while an admin's ban stands, `referred` once a sign-up of this person was counted as someone's
-referral. Erasure does not touch it, so erasing and coming back neither lifts a ban nor counts a referral again
+referral, `joined` once they signed up at all. Erasure does not touch it, so erasing and coming back neither
+lifts a ban, nor counts a referral again, nor passes for a new person who earns an inviter a credit
 (docs/anonymity.md says what it keeps and why)."""
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from murmur.store.dynamo import Item, Op, b, get_b, s
 class PersonRecord:
     banned: bool = False
     referred: bool = False
+    joined: bool = False  # had an account once: a sign-up after erasure is no new person (invite credits)
 
 
 def _to_record(item: Item) -> PersonRecord:
-    return PersonRecord(banned=get_b(item, "banned"), referred=get_b(item, "referred"))
+    return PersonRecord(banned=get_b(item, "banned"), referred=get_b(item, "referred"), joined=get_b(item, "joined"))
 
 
 NOT_BANNED = "attribute_not_exists(banned) OR banned = :no"
@@ -54,17 +56,15 @@ class PeopleRepository:
 
     def registration_op(self, person: str, referred: bool, on_banned: Any) -> Op:
         """In the sign-up's transaction: the person is not banned (checked again where it is written, so a ban
-        landing meanwhile refuses the sign-up), and, when the sign-up counts as a referral, that it did."""
+        landing meanwhile refuses the sign-up), that they joined (so coming back after erasure is not a new
+        person's sign-up), and, when the sign-up counts as a referral, that it did."""
         values: Item = {":no": b(False)}
-        if not referred:
-            check = {"TableName": self.table, "Key": self.key(person), "ConditionExpression": NOT_BANNED}
-            return Op({"ConditionCheck": {**check, "ExpressionAttributeValues": values}}, on_banned)
         return Op(
             {
                 "Update": {
                     "TableName": self.table,
                     "Key": self.key(person),
-                    "UpdateExpression": "SET referred = :yes",
+                    "UpdateExpression": "SET joined = :yes" + (", referred = :yes" if referred else ""),
                     "ConditionExpression": NOT_BANNED,
                     "ExpressionAttributeValues": {**values, ":yes": b(True)},
                 }

@@ -7,6 +7,9 @@ from typing import Any
 
 from murmur.store.batch import BatchReader
 from murmur.store.dynamo import Transactions
+from murmur.store.gift_catalogue import GiftCatalogueRepository
+from murmur.store.gift_outbox import GiftOutboxRepository
+from murmur.store.invite_tallies import InviteTalliesRepository
 from murmur.store.links import LinksRepository
 from murmur.store.messages import MessagesRepository
 from murmur.store.orders import OrdersRepository
@@ -16,6 +19,7 @@ from murmur.store.people import PeopleRepository
 from murmur.store.receipts import ReceiptsRepository
 from murmur.store.refund_payers import RefundPayersRepository
 from murmur.store.state import StateRepository
+from murmur.store.stories import StoryImagesRepository
 from murmur.store.tallies import TalliesRepository
 from murmur.store.users import UsersRepository
 
@@ -33,6 +37,10 @@ class Repositories:
     receipts: ReceiptsRepository
     people: PeopleRepository
     refund_payers: RefundPayersRepository
+    gift_outbox: GiftOutboxRepository
+    gift_catalogue: GiftCatalogueRepository
+    invite_tallies: InviteTalliesRepository
+    stories: StoryImagesRepository
     tx: Transactions
     batch: BatchReader
 
@@ -60,6 +68,10 @@ class Repositories:
             receipts=ReceiptsRepository(client, state),
             people=PeopleRepository(client, state),
             refund_payers=RefundPayersRepository(client, state),
+            gift_outbox=GiftOutboxRepository(client, state),
+            gift_catalogue=GiftCatalogueRepository(client, state),
+            invite_tallies=InviteTalliesRepository(client, state),
+            stories=StoryImagesRepository(client, state),
             tx=Transactions(client),
             batch=BatchReader(client),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from murmur.models import PlanKind, User
+from murmur.models import InviteCredits, PlanKind, User
 from murmur.store.batch import Ref
 from murmur.store.dynamo import Item, Op, b, get_b, get_n, get_s, n, s
 
@@ -20,6 +20,15 @@ _INDEX_KEYS = {EXPIRY_INDEX: ("expiry_bucket", "plan_expires_at"), REMIND_INDEX:
 def day_bucket(epoch: float) -> str:
     """The partition of the sparse plan indexes: one per UTC day, so a query reads only what is due."""
     return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _to_credits(item: Item) -> InviteCredits:
+    return InviteCredits(
+        expiries=tuple(int(v["N"]) for v in item.get("credit_expiries", {"L": []})["L"]),
+        week=get_n(item, "credit_week", 0) or 0,
+        earned_in_week=get_n(item, "credit_week_earned", 0) or 0,
+        version=get_n(item, "credit_version", 0) or 0,
+    )
 
 
 def _to_user(item: Item) -> User:
@@ -42,6 +51,7 @@ def _to_user(item: Item) -> User:
         slow_mode_seconds=get_n(item, "slow_mode_seconds", 0) or 0,
         daily_cap=get_n(item, "daily_cap", 0) or 0,
         erasing="erase_pending" in item,
+        invite_credits=_to_credits(item),
     )
 
 
@@ -151,6 +161,42 @@ class UsersRepository:
                 }
             }
         )
+
+    def set_credits_op(self, user_id: int, before: InviteCredits, after: InviteCredits, on_failed: Any) -> Op:
+        """The invite credits `after`, on condition they are still `before` (its version) and the account is not
+        being erased: two writers that read the same credits cannot both write."""
+        return Op({"Update": self._credits_update(user_id, before, after)}, on_failed)
+
+    def referral_with_credit_op(
+        self, referrer_id: int, before: InviteCredits, after: InviteCredits, on_failed: Any
+    ) -> Op:
+        """`add_referral_op` with the credit it earned: one update of the inviter's row (a transaction may touch
+        an item once)."""
+        update = self._credits_update(referrer_id, before, after)
+        update["UpdateExpression"] += " ADD referrals :one"
+        update["ExpressionAttributeValues"][":one"] = n(1)
+        return Op({"Update": update}, on_failed)
+
+    def _credits_update(self, user_id: int, before: InviteCredits, after: InviteCredits) -> dict[str, Any]:
+        values: Item = {
+            ":x": {"L": [n(expiry) for expiry in after.expiries]},
+            ":w": n(after.week),
+            ":we": n(after.earned_in_week),
+            ":v": n(after.version),
+        }
+        if before.version:
+            version = "credit_version = :before"
+            values[":before"] = n(before.version)
+        else:
+            version = "attribute_not_exists(credit_version)"
+        return {
+            "TableName": self.table,
+            "Key": self.key(user_id),
+            "UpdateExpression": "SET credit_expiries = :x, credit_week = :w, credit_week_earned = :we, "
+            "credit_version = :v",
+            "ConditionExpression": f"attribute_exists(user_id) AND attribute_not_exists(erase_pending) AND {version}",
+            "ExpressionAttributeValues": values,
+        }
 
     # ------------------------------------------------------------------ plans
     def set_plan_op(

@@ -22,6 +22,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
@@ -29,7 +30,7 @@ from telegram.ext import (
 )
 
 from murmur import notices, texts
-from murmur.catalog import PRODUCTS
+from murmur.catalog import PRODUCTS, TELEGRAM_GIFT
 from murmur.errors import (
     BannedError,
     ErasingError,
@@ -40,10 +41,11 @@ from murmur.errors import (
     TelegramUnavailableError,
 )
 from murmur.inbox import CODE_RE
+from murmur.invite_credits import CreditTotals
 from murmur.models import OwedNotice, Person
 from murmur.orders import Outcome, SuccessfulPayment
 from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
-from murmur.telegram import links
+from murmur.telegram import inline, links
 from murmur.telegram.gateway import keyboard
 from murmur.telegram.transport import PooledRequest
 
@@ -157,6 +159,14 @@ async def paysupport(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _answer(update, context, texts.text("support_sent", person.language_code))
 
 
+async def fallback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text ("привет") or a command the bot does not know: the short help with the button into the app.
+    Registered last, so every command, payment and admin handler is tried first; support requests are
+    `/paysupport <text>`, never free text, so none is answered here."""
+    person = _person(update)
+    await _say(context, notices.fallback(_services(context).webapp_url, person.id, person.language_code))
+
+
 async def terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/terms: terms, the anonymity model, refunds."""
     assert update.effective_message
@@ -214,20 +224,34 @@ async def refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): Stars revenue by product (net of refunds) and affiliate commissions, from Telegram's
-    own ledger as the cron last reconciled it (every few minutes)."""
+    own ledger as the cron last reconciled it (every few minutes); invite credits earned and spent (exact)."""
     message = update.effective_message
     assert message
-    await _answer(update, context, revenue_report(_services(context).repos.state.revenue()))
+    services = _services(context)
+    report = revenue_report(services.repos.state.revenue())
+    await _answer(update, context, f"{report}\n{invite_report(services.inbox.invites.totals())}")
+
+
+def invite_report(totals: CreditTotals) -> str:
+    return (
+        f"Invite credits: {totals.earned} earned, {totals.spent} spent on unlocks, "
+        f"{totals.refused} referrals past the limits (no credit)"
+    )
 
 
 def revenue_report(totals: dict[str, int]) -> str:
     lines = ["Revenue (Stars, net of refunds, per Telegram's ledger as of the last reconciliation):"]
-    for product in [*PRODUCTS, "unmatched"]:
+    for product in [*PRODUCTS, TELEGRAM_GIFT.id, "unmatched"]:
         stars, count = totals.get(f"stars_{product}", 0), totals.get(f"count_{product}", 0)
         if stars or count:
             lines.append(f"• {product}: {stars} ⭐ from {count} payments")
     total = sum(v for k, v in totals.items() if k.startswith("stars_"))
     lines.append(f"Total: {total} ⭐")
+    spent = totals.get("gift_spend_stars", 0)  # real Telegram gifts the bot sent from its balance (sendGift)
+    lines.append(
+        f"Spent on Telegram gifts: {spent} ⭐ for {totals.get('gift_spend_count', 0)} gifts"
+        f" (total after gifts: {total - spent} ⭐)"
+    )
     lines.append(
         f"Affiliate commissions seen: {totals.get('affiliate_stars', 0)} ⭐ "
         f"on {totals.get('affiliate_transactions', 0)} transactions (paid by Telegram)"
@@ -326,6 +350,8 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
             _refund_now(services, result.owed)  # the buyer hears of it once the Stars are back
         return
     services.metrics.count_by("StarsEarned", "product", result.product or "unknown", sp.total_amount)
+    if result.announce_to is not None:
+        _announce(services, result.announce_to)
     if result.product == "unlock":
         services.metrics.count("MessagesUnlocked")
     lang = message.from_user.language_code
@@ -336,6 +362,28 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     else:
         key = f"paid_{result.product}"
     await _answer(update, context, texts.text(key, lang, stars=sp.total_amount, until=_utc(result.plan_expires_at)))
+    if result.owed is not None:  # a real Telegram gift: sent now, after the buyer was told it is on its way
+        _send_gift_now(services, result.owed)
+
+
+def _send_gift_now(services: Services, owed: OwedNotice) -> None:
+    """The real gift a payment owes, while this invocation holds it (`murmur.gift_delivery`). Whatever fails here,
+    the gift stays owed and a cron run goes on with it once the hold ends (never sending it twice): Telegram need
+    not redeliver the update, whose redelivery would find the payment and stop."""
+    try:
+        services.delivery.deliver_held(owed)
+    except Exception as exc:
+        log.warning("gift delivery left to the cron: %s", type(exc).__name__)
+
+
+def _announce(services: Services, owner_id: int) -> None:
+    """A message that waited for its gift's payment is in the owner's inbox now: the cron tells them (ADR 0011). A
+    failure is logged, not retried: Telegram's redelivery would find the payment and stop, and the owner's next
+    message or visit shows it."""
+    try:
+        services.delivery.announce(owner_id)
+    except Exception as exc:
+        log.warning("new-message announcement failed: %s", type(exc).__name__)
 
 
 def _refund_now(services: Services, owed: OwedNotice) -> None:
@@ -444,5 +492,8 @@ def build_application(services: Services, token: str, base_url: str) -> Applicat
     app.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, refunded_payment))
     app.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(SubscriptionHandler(subscription_updated))
+    app.add_handler(InlineQueryHandler(inline.answer_inline_query))
+    # Last: whatever text no handler above took (free text, unknown commands, admin commands from non-admins).
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT, fallback))
     app.add_error_handler(on_error)
     return app

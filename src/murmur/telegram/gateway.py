@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from murmur.errors import TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
+from murmur.models import TelegramGift
+from murmur.sharing import PreparedMessage, ShareCard
 
 if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
@@ -54,6 +56,8 @@ class StarTransaction:
     incoming: bool
     subscription_period: int | None = None
     affiliate_stars: int = 0  # what Telegram paid an affiliate out of this transaction (Affiliate Program)
+    kind: str | None = None  # TransactionPartnerUser.transaction_type: "invoice_payment", "gift_purchase", ...
+    gift_id: str | None = None  # a "gift_purchase": the gift the bot sent (to `user_id`)
 
     @classmethod
     def from_json(cls, tx: dict[str, Any]) -> StarTransaction:
@@ -69,7 +73,23 @@ class StarTransaction:
             incoming="source" in tx,
             subscription_period=partner.get("subscription_period"),
             affiliate_stars=int(affiliate.get("amount", 0)),
+            kind=partner.get("transaction_type"),
+            gift_id=str(partner["gift"]["id"]) if isinstance(partner.get("gift"), dict) else None,
         )
+
+    @property
+    def is_gift_purchase(self) -> bool:
+        """A real Telegram gift the bot sent with sendGift, paid from its balance."""
+        return not self.incoming and self.kind == "gift_purchase"
+
+
+def telegram_gift(gift: dict[str, Any]) -> TelegramGift | None:
+    """A Gift of getAvailableGifts as the bot may send it; None for one it cannot (Premium buyers only, or sold
+    out for everyone or for this bot)."""
+    if gift.get("is_premium") or gift.get("remaining_count") == 0 or gift.get("personal_remaining_count") == 0:
+        return None
+    emoji = (gift.get("sticker") or {}).get("emoji") or "🎁"
+    return TelegramGift(str(gift["id"]), emoji, int(gift["star_count"]), gift.get("remaining_count"))
 
 
 class BotGateway(Protocol):
@@ -84,6 +104,14 @@ class BotGateway(Protocol):
     def edit_star_subscription(self, user_id: int, charge_id: str, cancelled: bool) -> None: ...
 
     def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]: ...
+
+    def available_gifts(self) -> list[TelegramGift]: ...
+
+    def star_balance(self) -> int: ...
+
+    def send_gift(self, user_id: int, gift_id: str, text: str) -> None: ...
+
+    def save_prepared_message(self, user_id: int, card: ShareCard) -> PreparedMessage: ...
 
 
 def keyboard(buttons: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
@@ -184,3 +212,42 @@ class HttpGateway:
     def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]:
         result = self.call("getStarTransactions", offset=offset, limit=limit)
         return [StarTransaction.from_json(tx) for tx in result.get("transactions", [])]
+
+    def available_gifts(self) -> list[TelegramGift]:
+        """getAvailableGifts: the gifts the bot can send now."""
+        result = self.call("getAvailableGifts")
+        return [gift for gift in map(telegram_gift, result.get("gifts", [])) if gift is not None]
+
+    def star_balance(self) -> int:
+        """getMyStarBalance, in whole Stars (the nanostar part is never enough for a gift)."""
+        return int(self.call("getMyStarBalance")["amount"])
+
+    def send_gift(self, user_id: int, gift_id: str, text: str) -> None:
+        """sendGift from the bot's balance, with `text` (0-128 characters) shown with it; no parse mode, so the
+        text is shown as written. Raises as `call` does: a timeout or a 5xx leaves unknown whether it was sent."""
+        self.call("sendGift", user_id=user_id, gift_id=gift_id, text=text or None)
+
+    def save_prepared_message(self, user_id: int, card: ShareCard) -> PreparedMessage:
+        """savePreparedInlineMessage: the card as an article any chat but a bot's may receive."""
+        result = self.call(
+            "savePreparedInlineMessage",
+            user_id=user_id,
+            result=article_json(card),
+            allow_user_chats=True,
+            allow_group_chats=True,
+            allow_channel_chats=True,
+        )
+        return PreparedMessage(str(result["id"]), int(result["expiration_date"]))
+
+
+def article_json(card: ShareCard) -> dict[str, Any]:
+    """An InlineQueryResultArticle for a share card, as the Bot API takes it (the webhook's inline answers build
+    the same article with PTB's types: `murmur.telegram.inline`)."""
+    return {
+        "type": "article",
+        "id": card.id,
+        "title": card.title,
+        "description": card.description,
+        "input_message_content": {"message_text": card.message_text, "link_preview_options": {"is_disabled": True}},
+        "reply_markup": {"inline_keyboard": [[Button(card.button_text, url=card.url).as_json()]]},
+    }

@@ -22,6 +22,8 @@ Two things only BotFather can set are checked through getMe, since personal link
 the token must belong to the bot the stack was deployed for (its links say `t.me/<BotUsername>`), checked
 before anything changes; and the bot must have a main Mini App (`t.me/<bot>?startapp=<code>` opens only
 that), reported after the calls with the exact BotFather steps, and the exit status is 1 until it is set.
+Inline mode (`/setinline`: `@bot` in any chat offers the owner's cards) is checked the same way, as a warning only:
+everything else works without it.
 
 This is an operator's command, not Lambda code: its inputs come through `config.SetupEnvironment`, it
 speaks to the Bot API through the same plain client as the API and the cron, and it never prints the
@@ -44,8 +46,16 @@ from murmur.telegram.gateway import BotApiPool, HttpGateway
 # Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
 # commands, successful_payment and refunded_payment arrive inside `message`; report buttons are
 # `callback_query`; invoices need `pre_checkout_query`; blocking the bot is `my_chat_member`; a Pro
-# subscription cancelled, re-enabled or failed in Telegram is `subscription` (Bot API 10.2).
-ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query", "my_chat_member", "subscription")
+# subscription cancelled, re-enabled or failed in Telegram is `subscription` (Bot API 10.2); `@bot` typed in
+# any chat is `inline_query` (not `chosen_inline_result`: nothing uses it, and it needs inline feedback on).
+ALLOWED_UPDATES = (
+    "message",
+    "callback_query",
+    "pre_checkout_query",
+    "my_chat_member",
+    "subscription",
+    "inline_query",
+)
 # Telegram opens at most this many connections at once (its default), so at most this many webhook containers
 # run at once; with ReserveConcurrency=true the template reserves exactly this many for the webhook.
 MAX_CONNECTIONS = 40
@@ -123,6 +133,8 @@ class BotProfile:
     username: str
     # Bot API 8.0: true once BotFather has a main Mini App for the bot; `?startapp=` links open only that.
     has_main_web_app: bool
+    # True once inline mode is on in BotFather (/setinline): `@bot` in any chat, and WebApp.switchInlineQuery.
+    supports_inline_queries: bool = False
 
 
 def main_mini_app_step(username: str, site_url: str) -> str:
@@ -131,6 +143,16 @@ def main_mini_app_step(username: str, site_url: str) -> str:
         f"@{username} has no main Mini App, so personal links (t.me/{username}?startapp=...) open nothing.\n"
         f"In @BotFather: /mybots -> @{username} -> Bot Settings -> Configure Mini App -> Enable Mini App,\n"
         f"and send this URL: {site_url}\n"
+        "Then run `make setup-bot` again: it checks this through getMe."
+    )
+
+
+def inline_mode_step(username: str) -> str:
+    """Inline mode is BotFather's to switch on, like the main Mini App; worded for the operator."""
+    return (
+        f"@{username} has inline mode off, so typing @{username} in a chat offers no cards\n"
+        "and the app cannot open a chat with them (WebApp.switchInlineQuery).\n"
+        f"In @BotFather: /setinline -> @{username} -> send a placeholder such as: your question cards\n"
         "Then run `make setup-bot` again: it checks this through getMe."
     )
 
@@ -228,7 +250,9 @@ def apply(
     gateway = HttpGateway(token, base_url, BotApiPool(read_timeout=15))
     try:
         me = gateway.call("getMe")
-        profile = BotProfile(str(me["username"]), me.get("has_main_web_app") is True)
+        profile = BotProfile(
+            str(me["username"]), me.get("has_main_web_app") is True, me.get("supports_inline_queries") is True
+        )
         if expected_username and expected_username.lower() != profile.username.lower():
             raise BotSetupError(
                 f"the stack was deployed with BotUsername={expected_username}, but the token is @{profile.username}'s:"
@@ -308,6 +332,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except (BotSetupError, MurmurError) as error:
         print(f"error: {_redact(str(error), secrets)}", file=sys.stderr)
         return 1
+    if not profile.supports_inline_queries:
+        # A warning, not a failure: links, the inbox and payments work without inline mode.
+        print(f"warning: {inline_mode_step(profile.username)}", file=sys.stderr)
     if not profile.has_main_web_app:
         print(f"one step left: {main_mini_app_step(profile.username, setup.site_url)}", file=sys.stderr)
         return 1

@@ -39,9 +39,16 @@ def _retryable(exc: BaseException) -> bool:
 
 def _idempotent_by_itself(data: dict[str, Any]) -> bool:
     """Payment updates need no update-id claim (one write saved on the money path): a pre-checkout answer
-    can be repeated, and successful / refunded payments are exactly-once by the Payments ledger itself."""
+    can be repeated, and successful / refunded payments are exactly-once by the Payments ledger itself. Nor do
+    inline queries (one per pause in typing): answering one only reads, and a second answer is refused by
+    Telegram, so a write per keystroke would buy nothing."""
     message = data.get("message") or {}
-    return "pre_checkout_query" in data or "successful_payment" in message or "refunded_payment" in message
+    return (
+        "pre_checkout_query" in data
+        or "inline_query" in data
+        or "successful_payment" in message
+        or "refunded_payment" in message
+    )
 
 
 def _remaining_seconds(context: Any) -> int:

@@ -1,23 +1,48 @@
 /** #/m/<id> : one message; the preview with Unlock 1⭐ and Hint 5⭐, or the full text; reply, block, report. */
 import { el, replace } from "../dom.js";
 import { t, formatDateTime } from "../i18n.js";
-import { errorState, giftBadges, loadingState, messageOf, toast } from "../components.js";
+import { errorState, giftBadges, loadingState, messageOf, questionLine, toast } from "../components.js";
 import { buy } from "../payments.js";
 import { confirmAction, haptic, hideMainButton, setMainButton, setMainButtonBusy } from "../telegram.js";
 import { navigate } from "../router.js";
+import { answerStoryPanel } from "../share.js";
 
 export async function show(screen, messageId) {
   const { root, api } = screen;
   replace(root, loadingState());
-  let message;
+  let message, credits;
   try {
-    message = await api.message(messageId);
+    // The invite credits matter only for a locked message; without them the message still shows.
+    [message, credits] = await Promise.all([
+      api.message(messageId),
+      api.me().then((me) => me.invite_credits, () => 0),
+    ]);
   } catch (error) {
     if (screen.alive()) replace(root, errorState(error, () => show(screen, messageId)));
     return;
   }
   if (!screen.alive()) return;
-  render(screen, message);
+  render(screen, message, credits);
+}
+
+/** "Unlock with an invite credit (N left)": beside Unlock for 1 ⭐, when the owner holds a credit. */
+function creditUnlockButton(screen, message, credits) {
+  if (!message.locked || !credits) return null;
+  const button = el("button", { class: "btn btn-secondary", type: "button", id: "credit-unlock-button" },
+    "🎟️ ", t("credit_unlock_button", { left: credits }));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await screen.api.unlockWithCredit(message.id);
+      haptic("success");
+      toast(t("paid_credit"), "ok");
+    } catch (error) {
+      haptic("error");
+      toast(messageOf(error), "error");
+    }
+    if (screen.alive()) await show(screen, message.id);
+  });
+  return button;
 }
 
 /** Pays for `product` on this message, then redraws from the server whatever the sheet said. */
@@ -45,14 +70,22 @@ async function purchase(screen, message, product, doneText) {
   if (screen.alive()) await show(screen, message.id);
 }
 
-function render(screen, message) {
+/** One of the owner's replies: what they wrote, and when. */
+function replyItem(reply) {
+  return el("li", { class: "reply" },
+    el("p", { class: "reply-text" }, reply.text),
+    el("time", { class: "reply-time hint" }, formatDateTime(reply.sent_at)));
+}
+
+function render(screen, message, credits = 0) {
   const { root, api } = screen;
   const actions = el("div", { class: "panel-slot" });
 
   const body = message.locked
     ? el("div", { class: "message-body is-locked" },
         el("p", { class: "message-text", id: "message-text" }, message.preview),
-        el("p", { class: "hint" }, "🔒 ", t("preview_note")))
+        el("p", { class: "hint" }, "🔒 ", t("preview_note")),
+        creditUnlockButton(screen, message, credits))
     : el("div", { class: "message-body" }, el("p", { class: "message-text full", id: "message-text" }, message.text));
 
   const hints = el("section", { class: "card hints-card" },
@@ -67,6 +100,11 @@ function render(screen, message) {
         }, t("hint_button", { left: message.hints_left }))
       : el("p", { class: "hint" }, t("no_hints_left")));
 
+  // What the owner answered (the bot took each to the sender): under the message, for the owner only.
+  const replyList = el("ol", { class: "reply-list", id: "reply-list" }, (message.replies || []).map(replyItem));
+  const replies = el("section", { class: "card replies-card", id: "replies", hidden: !replyList.children.length },
+    el("h2", {}, t("replies_title")), replyList);
+
   const replyPanel = () => {
     const box = el("textarea", { class: "textarea", id: "reply-text", maxLength: 1000, rows: 3, placeholder: t("reply_placeholder") });
     const send = el("button", { class: "btn", type: "button", id: "reply-send" }, t("reply_send"));
@@ -76,6 +114,8 @@ function render(screen, message) {
       try {
         await api.reply(message.id, box.value);
         haptic("success");
+        replyList.appendChild(replyItem({ text: box.value.trim(), sent_at: Math.floor(Date.now() / 1000) }));
+        replies.hidden = false;
         replace(actions, el("p", { class: "notice notice-ok", id: "reply-done" }, "✓ ", t("reply_sent")));
       } catch (error) {
         send.disabled = false;
@@ -121,13 +161,19 @@ function render(screen, message) {
       el("p", { class: "hint" },
         formatDateTime(message.created_at), " · ",
         message.nickname ? t("from_nickname", { nickname: message.nickname }) : t("anonymous"), " ",
-        giftBadges(message.gifts))),
-    el("article", { class: "card message-card-full" }, body),
+        giftBadges(message.gifts, message.telegram_gifts))),
+    el("article", { class: "card message-card-full" }, questionLine(message), body),
+    replies,
     hints,
     el("div", { class: "row actions-row" },
       el("button", { class: "btn btn-secondary", type: "button", id: "reply-button", onclick: replyPanel }, "↩️ ", t("reply_button")),
       el("button", { class: "btn btn-secondary", type: "button", id: "block-button", onclick: block }, "🚫 ", t("block_button")),
-      el("button", { class: "btn btn-secondary", type: "button", id: "report-button", onclick: reportPanel }, "⚑ ", t("report_button"))),
+      el("button", { class: "btn btn-secondary", type: "button", id: "report-button", onclick: reportPanel }, "⚑ ", t("report_button")),
+      // Only a message the owner can read: the story shows its text and the answer, nothing about the sender.
+      message.locked ? null : el("button", {
+        class: "btn btn-secondary", type: "button", id: "story-answer-button",
+        onclick: () => answerStoryPanel(api, message, actions),
+      }, "📸 ", t("story_answer_button"))),
     actions);
 
   if (message.locked) {

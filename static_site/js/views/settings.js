@@ -1,4 +1,5 @@
 /** #/settings : accept messages on/off, slow mode and a daily cap, and erasing my data (after Telegram's confirm popup). */
+import { illustration } from "../art.js";
 import { el, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { errorState, loadingState, messageOf, toast } from "../components.js";
@@ -66,7 +67,7 @@ export async function show(screen) {
     // 202: the account is unusable already and the rest is erased shortly; the server says when, localized.
     const underWay = Boolean(result && result.erased === false);
     replace(root, el("div", { class: "state state-deleted", id: "deleted" },
-      el("div", { class: "state-icon", "aria-hidden": "true" }, "🗑️"),
+      illustration("erased"),
       el("h1", {}, t(underWay ? "erasing_title" : "deleted_title")),
       el("p", { class: "hint" }, underWay ? result.message : t("deleted_body"))));
   });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -9,12 +10,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur import notices
-from murmur.api.schemas import MESSAGE_ID, DoneOut, InboxOut, MessageOut, ReplyIn, ReportIn, success
+from murmur.api.schemas import (
+    MESSAGE_ID,
+    CreditUnlockOut,
+    DoneOut,
+    InboxOut,
+    MessageOut,
+    ReplyIn,
+    ReplyOut,
+    ReportIn,
+    success,
+)
 from murmur.composition import Services
 from murmur.delivery import Delivery
-from murmur.errors import ReplyUndeliverableError
+from murmur.errors import MurmurError, ReplyUndeliverableError
 from murmur.inbox import MessageView
+from murmur.models import TELEGRAM_GIFT_BADGE
 
+log = logging.getLogger(__name__)
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID, description="a message id")]
 Cursor = Annotated[str | None, Query(pattern=MESSAGE_ID, description="next_cursor of the previous page")]
 
@@ -27,10 +40,14 @@ def message_out(v: MessageView) -> MessageOut:
         locked=v.locked,
         unread=v.unread,
         created_at=v.created_at,
-        gifts=v.gifts,
+        gifts=[gift for gift in v.gifts if not gift.startswith(TELEGRAM_GIFT_BADGE)],
         hints=v.hints,
         hints_left=v.hints_left,
         nickname=v.nickname,
+        card=v.card,
+        question=v.question,
+        replies=[ReplyOut(text=r.text, sent_at=r.sent_at) for r in v.replies],
+        telegram_gifts=[g.removeprefix(TELEGRAM_GIFT_BADGE) for g in v.gifts if g.startswith(TELEGRAM_GIFT_BADGE)],
     )
 
 
@@ -54,6 +71,15 @@ def build(services: Services) -> APIGatewayHttpRouter:
         return message_out(services.inbox.read(me(), message_id))
 
     @router.post(
+        "/api/messages/<message_id>/unlock-with-credit",
+        summary="Read a locked message with an invite credit instead of Stars",
+        responses=success(CreditUnlockOut),
+    )
+    def unlock_with_credit(message_id: MessageId) -> CreditUnlockOut:
+        view, left = services.inbox.unlock_with_credit(me(), message_id)
+        return CreditUnlockOut(message=message_out(view), invite_credits=left)
+
+    @router.post(
         "/api/messages/<message_id>/reply",
         summary="Answer the anonymous sender through the bot",
         responses=success(DoneOut, 202, "sent to the sender"),
@@ -67,6 +93,10 @@ def build(services: Services) -> APIGatewayHttpRouter:
         # what they hear for a sender who erased their account (`Inbox.reply_target`): never which of the two.
         if services.delivery.deliver(notice) is Delivery.REFUSED:
             raise ReplyUndeliverableError()
+        try:
+            services.replies.keep(message, text)  # under the message, for the owner to see what they answered
+        except MurmurError as exc:  # on its way all the same: a 5xx now would make the retry send it twice
+            log.warning("reply sent but not kept on the message: %s", exc.code)
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
     @router.post(

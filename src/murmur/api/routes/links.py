@@ -6,18 +6,28 @@ import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import catalog
+from murmur import cards, catalog
 from murmur.api.auth import person_of
 from murmur.api.routes.orders import invoice_out
-from murmur.api.schemas import IDEMPOTENCY_KEY, LINK_CODE, LinkPageOut, SendMessageIn, SentOut, success
+from murmur.api.schemas import (
+    IDEMPOTENCY_KEY,
+    LINK_CODE,
+    CardPageOut,
+    LinkPageOut,
+    SendMessageIn,
+    SentOut,
+    TelegramGiftOut,
+    success,
+)
 from murmur.composition import Services
 from murmur.inbox import clues_of, describe_clue
 
 log = logging.getLogger(__name__)
 Code = Annotated[str, Path(pattern=LINK_CODE, description="a personal link code")]
+CardId = Annotated[str | None, Query(pattern=cards.CARD_ID, description="the question card the link carries")]
 # A plain string with "" for "none sent" (not `str | None`): the OpenAPI document then offers no null, which a
 # header cannot carry.
 IdempotencyKey = Annotated[
@@ -38,10 +48,11 @@ def build(services: Services) -> APIGatewayHttpRouter:
         summary="Who a link belongs to, and what a hint may reveal about me",
         responses=success(LinkPageOut),
     )
-    def get_link(code: Code) -> LinkPageOut:
+    def get_link(code: Code, card: CardId = None) -> LinkPageOut:
         init = router.context["init"]
         owner = services.inbox.link_owner(code)
         me = person_of(init)
+        answered = cards.answering(card, owner.question)
         settings = services.repos.users.get(owner.user_id)
         return LinkPageOut(
             code=code,
@@ -54,6 +65,17 @@ def build(services: Services) -> APIGatewayHttpRouter:
             is_self=owner.user_id == me.id,
             hint_ladder=[describe_clue(c, me.language_code) for c in clues_of(me)],
             gifts={kind: p.stars for kind, p in catalog.GIFTS.items() if kind},
+            card=CardPageOut(
+                id=answered.card,
+                emoji=cards.emoji_of(answered.card),
+                text=answered.question or cards.prompt(answered.card, me.language_code),
+            )
+            if answered
+            else None,
+            telegram_gifts=[
+                TelegramGiftOut(id=offer.gift.gift_id, emoji=offer.gift.emoji, stars=offer.stars)
+                for offer in services.real_gifts.listed()
+            ],
         )
 
     @router.post(
@@ -65,17 +87,19 @@ def build(services: Services) -> APIGatewayHttpRouter:
         init = router.context["init"]
         sender = person_of(init)
         gift = services.orders.gift(sender, body.gift) if body.gift else None
+        if body.telegram_gift:  # made only if the bot can afford it now (409 otherwise, nothing stored)
+            gift = services.real_gifts.offer(sender, body.telegram_gift)
         sent = services.inbox.send_once(
-            sender, code, body.text, body.show_nickname, key=idempotency_key or None, gift=gift
+            sender, code, body.text, body.show_nickname, key=idempotency_key or None, gift=gift, card=body.card
         )
-        if not sent.replayed:
+        if sent.stored and not sent.replayed:  # a message waiting for its gift's payment is announced when paid
             try:
                 # No Telegram call here: the cron tells the owner, with every message since, in one notice.
                 services.delivery.announce(sent.owner.user_id)
             except Exception as exc:  # the message is stored and counted; the next send's announcement covers it
                 log.warning("new-message announcement failed: %s", type(exc).__name__)
         # After the message's transaction: if Telegram fails here, the retry with the key finds the order.
-        gift_invoice = invoice_out(services.orders.invoice(sent.order)) if sent.order else None
+        gift_invoice = invoice_out(services.orders.invoice(sent.order, sender.language_code)) if sent.order else None
         return Response(
             status_code=201,
             content_type="application/json",

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import texts
+from murmur import invite_credits, texts
 from murmur.api.auth import person_of
-from murmur.api.schemas import ErasureOut, LinkOut, MeOut, PlanOut, SettingsIn, success
+from murmur.api.schemas import ErasureOut, InviteRulesOut, LinkOut, MeOut, PlanOut, SettingsIn, success
 from murmur.composition import Services
 from murmur.models import User
 from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
@@ -56,6 +56,12 @@ def me_out(user: User, services: Services) -> MeOut:
         slow_mode_seconds=user.slow_mode_seconds,
         daily_cap=user.daily_cap,
         referrals=user.referrals,
+        invite_credits=user.invite_credits.held(services.clock.now()),
+        invite_rules=InviteRulesOut(
+            per_week=invite_credits.MAX_PER_WEEK,
+            max_held=invite_credits.MAX_HELD,
+            valid_days=invite_credits.CREDIT_SECONDS // 86400,
+        ),
     )
 
 

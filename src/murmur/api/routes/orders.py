@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from murmur.api.auth import person_of
 from murmur.api.routes.me import me_out
-from murmur.api.schemas import ORDER_ID, InvoiceOut, MeOut, OrderIn, OrderStatusOut, success
+from murmur.api.schemas import ORDER_ID, DoneOut, InvoiceOut, MeOut, OrderIn, OrderStatusOut, success
 from murmur.composition import Services
 from murmur.orders import PaidOrder
 
@@ -48,6 +48,15 @@ def build(services: Services) -> APIGatewayHttpRouter:
     def status(order_id: OrderId) -> OrderStatusOut:
         order = services.orders.status(router.context["init"].user.id, order_id)
         return OrderStatusOut(order_id=order.order_id, product=order.product, status=order.status.value)  # type: ignore[arg-type]
+
+    @router.delete(
+        "/api/orders/<order_id>",
+        summary="Give up a pending order (a gift's message that waited in it goes with it; 409 if paid)",
+        responses=success(DoneOut),
+    )
+    def cancel_order(order_id: OrderId) -> DoneOut:
+        services.orders.cancel(router.context["init"].user.id, order_id)
+        return DoneOut(ok=True)
 
     @router.post(
         "/api/plan/pro/cancel", summary="Stop renewing Pro (it stays active until its end)", responses=success(MeOut)
