@@ -62,6 +62,9 @@ def test_share_send_with_gift_unlock_hint_reply(page: Page, dev_server: DevServe
     assert "Bob" not in notice.inner_text()
     notice.locator(".inline-button").click()
     app = sim.wait_ready()
+    # One new message opens it; several (earlier tests wrote to Alice too) open the inbox, where she taps it.
+    if app.locator("#app").get_attribute("data-route") == "inbox":
+        app.locator(".message-card", has_text="You make every…").first.click()
     expect(app.locator("#message-text")).to_have_text("You make every…")
     expect(app.locator(".gift[data-gift=heart]")).to_be_visible()
     expect(page.locator("#back-button")).to_be_visible()

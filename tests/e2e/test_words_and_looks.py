@@ -57,7 +57,7 @@ def test_the_owner_sees_their_own_reply_under_the_message(page: Page, dev_server
     sent = dev_server.api_as(BOB, "POST", f"/api/links/{code}/messages", {"text": "do you remember the lake"})
     sim = Simulator(page)
     app = sim.as_user(ALICE).open_app()
-    frame_eval(sim, f"location.hash = '#/m/{sent['message_id']}'")
+    _open_message(page, sent["message_id"])
     expect(app.locator("#replies")).to_be_hidden()
     app.locator("#reply-button").click()
     app.locator("#reply-text").fill("Of course I do, every summer")
@@ -67,7 +67,7 @@ def test_the_owner_sees_their_own_reply_under_the_message(page: Page, dev_server
 
     # Opened again, the reply is still there: kept on the message, for Alice only.
     app = sim.open_app()
-    frame_eval(sim, f"location.hash = '#/m/{sent['message_id']}'")
+    _open_message(page, sent["message_id"])
     expect(app.locator("#reply-list .reply-text")).to_have_text(["Of course I do, every summer"])
     sim.shoot_app("message-with-reply")
     # And Bob got it from the bot.
@@ -84,3 +84,11 @@ def test_the_bot_answers_free_text_with_the_short_help_and_the_app_button(page: 
     app = sim.wait_ready()
     expect(app.locator("#app")).to_have_attribute("data-route", "inbox")
     sim.shoot_page("bot-fallback")
+
+
+def _open_message(page: Page, message_id: str) -> None:
+    """Go to a message's screen in the Mini App (the frame element is found afresh, so a frame replaced by a
+    new launch is never the one evaluated in)."""
+    page.locator("#miniapp[data-ready=true]").evaluate(
+        f"frame => {{ frame.contentWindow.location.hash = '#/m/{message_id}'; }}"
+    )

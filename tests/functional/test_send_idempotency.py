@@ -296,7 +296,7 @@ def test_a_gift_on_an_older_message_needs_the_link_it_went_to(stack: LocalStack,
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "which inbox was it?")["message_id"]
     missing = order(stack, sender, "gift_fire", mid)
-    assert missing.status == 400 and missing.json()["error"]["code"] == "invalid_input"
+    assert missing.status == 404 and missing.json()["error"]["code"] == "not_found"  # named by link and id
     malformed = order_gift(stack, sender, mid, "not-a-code")
     assert malformed.status == 422
     assert tables.orders_of(sender) == []

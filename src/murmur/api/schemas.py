@@ -33,6 +33,9 @@ class Strict(BaseModel):
 
 # ------------------------------------------------------------------ requests
 class SendMessageIn(Strict):
+    # One gift at most: the document says so (`not` both fields), so a client and a fuzzer know before sending.
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["gift", "telegram_gift"]}})
+
     text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
     gift: GiftKind | None = None
     show_nickname: bool = False
@@ -43,7 +46,7 @@ class SendMessageIn(Strict):
 
     @model_validator(mode="after")
     def _one_gift(self) -> SendMessageIn:
-        if self.gift is not None and self.telegram_gift is not None:
+        if {"gift", "telegram_gift"} <= self.model_fields_set:
             raise ValueError("choose one gift: an in-app gift or a Telegram gift")
         return self
 
@@ -67,6 +70,12 @@ class SettingsIn(Strict):
         return value
 
     daily_cap: int | None = Field(default=None, ge=0, le=100_000)
+
+    @field_validator("daily_cap", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON has one number type: 10.0 is the integer 10 (as JSON Schema's `integer` says), 10.5 is not."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class ReplyIn(Strict):
