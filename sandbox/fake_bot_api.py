@@ -1,9 +1,13 @@
 """A fake Telegram Bot API over real HTTP on loopback, for the tests and `make dev`.
 
 PTB (or anything else) talks to it exactly as to api.telegram.org: `Bot(token, base_url=fake.base_url)`.
-Every call is checked the way the Bot API checks it (see `sandbox.fake_bot_api_methods`), answered
-with a realistic result or Telegram's error shape, and recorded, so a test asserts what was sent
-and a bad call fails the test instead of failing in production.
+Every call is checked against the official Bot API description (`sandbox/bot_api_spec.json`, Bot API 10.1 plus the
+10.2 patch, applied by `sandbox.fake_bot_api_spec`) and the rules Telegram adds to it for the methods the product calls
+(`sandbox.fake_bot_api_methods`), answered with a realistic result or Telegram's error shape, and recorded (with
+whether it passed those checks: `Call.valid`), so a test asserts what was sent and a bad call fails the test instead
+of failing in production. Only the methods the product calls are carried out; any other method of the description is
+checked, then refused with 400 "method not implemented by the fake", so a product change that calls a new method
+fails loudly in the tests.
 
 It also keeps what the simulator page needs to play the Telegram app: the bot's messages per chat
 (after edits and deletions), invoices behind the links it made, a Stars ledger that
@@ -23,9 +27,8 @@ Inline mode (answerInlineQuery once per `inline_query_sent`, savePreparedInlineM
 `sandbox.fake_bot_api_inline`.
 Still kinder than Telegram: the limits are exact numbers where Telegram's move with load, message length
 and the bot's history (no longer penalties after repeated 429s, no 30/s that only holds "or so"); a
-refused call costs nothing; other methods (getMe, getChat, setMyCommands...) are never throttled;
-edits by inline_message_id count only against the global limit; no slow mode, no paid broadcasts;
-methods the fake does not emulate (sendPhoto, captions, media groups) answer 404.
+refused call costs nothing; other methods (getMe, setMyCommands...) are never throttled;
+edits by inline_message_id count only against the global limit; no slow mode, no paid broadcasts.
 
     with FakeBotApi() as fake:
         bot = telegram.Bot(fake.token, base_url=fake.base_url)
@@ -53,17 +56,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sandbox.fake_bot_api_gifts import GIFT_METHODS, GiftShop
-from sandbox.fake_bot_api_inline import INLINE_METHODS, InlineMode
-from sandbox.fake_bot_api_methods import (
-    METHODS,
-    SUBSCRIPTION_STATES,
-    BadRequestError,
-    UploadedFile,
-    validate_call,
-    visible_markup,
-    visible_text,
-)
+from sandbox.fake_bot_api_gifts import GiftShop
+from sandbox.fake_bot_api_inline import InlineMode
+from sandbox.fake_bot_api_methods import IMPLEMENTED, RULES, SPEC, SUBSCRIPTION_STATES, visible_markup
+from sandbox.fake_bot_api_spec import BadRequestError, UploadedFile
 from sandbox.lifecycle import Service
 
 DEFAULT_TOKEN = "123456789:AAFakeSandboxTokenForMurmurLocalDev00"
@@ -184,12 +180,16 @@ def _window_wait(window: deque[float], limit: int, now: float, span: float) -> f
 @dataclass(frozen=True)
 class Call:
     """One request the fake answered: the method's canonical name, the decoded parameters
-    (typed where they passed validation), whether it succeeded, and the JSON it answered."""
+    (typed where they passed validation), whether it succeeded, and the JSON it answered.
+    `valid`: whether it passed every check the fake makes of what was sent (the method exists and is
+    implemented, its parameters and values are as the Bot API describes them and as Telegram's rules want);
+    a call that failed for the state of things (a blocked user, a late answer, flood control) is valid."""
 
     method: str
     params: JSONDict
     ok: bool
     response: JSONDict
+    valid: bool = True
 
 
 class ApiError(Exception):
@@ -206,6 +206,14 @@ class ApiError(Exception):
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
+
+
+def bad_request(description: str) -> str:
+    """A 400's description as the Bot API server words it (Client.cpp, fail_query_with_error): "Bad Request: " and
+    the error with its first letter lowered, unless it is a name such as BUTTON_DATA_INVALID."""
+    if len(description) >= 2 and (description[1] == "_" or description[1].isupper()):
+        return f"Bad Request: {description}"
+    return f"Bad Request: {description[:1].lower()}{description[1:]}"
 
 
 @dataclass
@@ -410,8 +418,8 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         *,
         retry_after: int | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` fail with this error before any check
-        (with `retry_after`, the answer carries it as Telegram does for 429 flood waits)."""
+        """Make the next `times` calls of `method` fail with this error once they passed the checks of what was
+        sent, before flood control (with `retry_after`, the answer carries it as Telegram does for 429 flood waits)."""
         if times < 1:
             raise ValueError("times must be at least 1")
         with self._lock:
@@ -453,13 +461,6 @@ class FakeBotApi(InlineMode, GiftShop, Service):
             if key not in self._invoices:
                 raise KeyError(f"no invoice with slug {slug!r}")
             return copy.deepcopy(self._invoices[key])
-
-    def invoice_of_message(self, chat_id: int | str, message_id: int) -> JSONDict:
-        """The parameters of an invoice sent with sendInvoice, by its message."""
-        with self._lock:
-            if (chat_id, message_id) not in self._invoice_messages:
-                raise KeyError(f"no invoice message {message_id} in chat {chat_id}")
-            return copy.deepcopy(self._invoice_messages[(chat_id, message_id)])
 
     @property
     def webhook(self) -> JSONDict:
@@ -590,9 +591,10 @@ class FakeBotApi(InlineMode, GiftShop, Service):
 
     def handle(self, token: str, method: str, raw: JSONDict) -> tuple[int, JSONDict]:
         """Answer one Bot API call: HTTP status and JSON body; every call is recorded."""
-        spec = METHODS.get(method.lower()) or INLINE_METHODS.get(method.lower()) or GIFT_METHODS.get(method.lower())
+        spec = SPEC.method(method)
         typed: JSONDict = {}
         status: int
+        valid = False
         with self._lock:
             delay = self._delays.get(method.lower())
             if delay is not None:
@@ -607,23 +609,26 @@ class FakeBotApi(InlineMode, GiftShop, Service):
                     raise ApiError(401, "Unauthorized")
                 if spec is None:
                     raise ApiError(404, "Not Found: method not found")
+                SPEC.check_call(spec, raw, typed, RULES)
+                if spec.name not in IMPLEMENTED:
+                    raise BadRequestError(
+                        f"method not implemented by the fake: {spec.name} is in Bot API {SPEC.version} but Murmur "
+                        "does not call it (add it to sandbox/fake_bot_api.py)"
+                    )
+                valid = True
                 self._raise_injected_failure(spec.name)
-                validate_call(spec, raw, typed)
                 counted, flood_chat = self._flood_check(spec.name, typed)
                 result = getattr(self, f"_do_{spec.name}")(typed)
                 if counted and self._flood is not None:
                     self._flood.take(flood_chat, self._monotonic())
             except BadRequestError as error:
-                status, body = (
-                    HTTPStatus.BAD_REQUEST,
-                    ApiError(400, f"Bad Request: {error.description}").response(),
-                )
+                status, body = HTTPStatus.BAD_REQUEST, ApiError(400, bad_request(error.description)).response()
             except ApiError as error:
                 status, body = error.error_code, error.response()
             else:
                 status, body = HTTPStatus.OK, {"ok": True, "result": result}
             name = spec.name if spec else method
-            call = Call(name, _recordable(typed or dict(raw)), status == HTTPStatus.OK, body)
+            call = Call(name, _recordable(typed or dict(raw)), status == HTTPStatus.OK, body, valid)
             self._calls.append(call)
         if self.on_call is not None:
             self.on_call(call)  # outside the lock: an observer (make dev's console) may take its time
@@ -651,13 +656,10 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         self._messages: dict[int | str, list[JSONDict]] = {}
         self._last_message_id: dict[int | str, int] = {}
         self._invoices: dict[str, JSONDict] = {}
-        self._invoice_messages: dict[tuple[int | str, int], JSONDict] = {}
         self._charges: dict[str, _Charge] = {}
         self._transactions: list[JSONDict] = []
         self._webhook: JSONDict = {"url": ""}
         self._commands: dict[str, list[JSONDict]] = {}
-        self._menu_buttons: dict[int | None, JSONDict] = {}
-        self._bot_texts: dict[tuple[str, str], str] = {}
         self._flood = _FloodControl(self._flood_limits) if self._flood_limits else None
         self._pre_checkout_queries: dict[str, float] = {}
         self._callback_queries: dict[str, float] = {}
@@ -745,17 +747,16 @@ class FakeBotApi(InlineMode, GiftShop, Service):
                 return message
         raise BadRequestError(missing)
 
-    # --- methods: one `_do_<name>` per MethodSpec, called with validated parameters -------------
+    # --- methods: one `_do_<name>` per implemented method, called with validated parameters -----
 
     def _do_getMe(self, params: JSONDict) -> JSONDict:
         return dict(self._bot_user)
 
     def _do_sendMessage(self, params: JSONDict) -> JSONDict:
         self._check_reachable(params["chat_id"])
-        text, entities = visible_text(params)
-        content: JSONDict = {"text": text}
-        if entities:
-            content["entities"] = entities
+        content: JSONDict = {"text": params["text"]}
+        if params.get("entities"):
+            content["entities"] = params["entities"]
         return copy.deepcopy(self._new_message(params, **content))
 
     def _do_editMessageText(self, params: JSONDict) -> JSONDict | bool:
@@ -764,7 +765,7 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         message = self._find_message(params, "message to edit not found")
         if "text" not in message:
             raise BadRequestError("there is no text in the message to edit")
-        text, entities = visible_text(params)
+        text, entities = params["text"], params.get("entities") or []
         markup = visible_markup(params.get("reply_markup"))
         current = (message["text"], message.get("entities", []), message.get("reply_markup"))
         if (text, entities, markup) == current:
@@ -792,11 +793,6 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         message["edit_date"] = self._now()
         return copy.deepcopy(message)
 
-    def _do_deleteMessage(self, params: JSONDict) -> bool:
-        message = self._find_message(params, "message to delete not found")
-        self._messages[params["chat_id"]].remove(message)
-        return True
-
     def _do_answerCallbackQuery(self, params: JSONDict) -> bool:
         self._answer_query(self._callback_queries, params["callback_query_id"], CALLBACK_ANSWER_SECONDS)
         return True
@@ -811,19 +807,6 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         slug = secrets.token_urlsafe(15)
         self._invoices[slug] = self._invoice_params(params)
         return f"https://t.me/${slug}"
-
-    def _do_sendInvoice(self, params: JSONDict) -> JSONDict:
-        self._check_reachable(params["chat_id"])
-        invoice = {
-            "title": params["title"],
-            "description": params["description"],
-            "start_parameter": params.get("start_parameter") or "",
-            "currency": params["currency"],
-            "total_amount": sum(price["amount"] for price in params["prices"]),
-        }
-        message = self._new_message(params, invoice=invoice)
-        self._invoice_messages[(params["chat_id"], message["message_id"])] = self._invoice_params(params)
-        return copy.deepcopy(message)
 
     def _do_answerPreCheckoutQuery(self, params: JSONDict) -> bool:
         self._answer_query(self._pre_checkout_queries, params["pre_checkout_query_id"], PRE_CHECKOUT_ANSWER_SECONDS)
@@ -883,91 +866,18 @@ class FakeBotApi(InlineMode, GiftShop, Service):
         }
         return True
 
-    def _do_deleteWebhook(self, params: JSONDict) -> bool:
-        self._webhook = {"url": ""}
-        return True
-
-    def _do_getWebhookInfo(self, params: JSONDict) -> JSONDict:
-        info: JSONDict = {
-            "url": self._webhook["url"],
-            "has_custom_certificate": bool(self._webhook.get("has_custom_certificate")),
-            "pending_update_count": 0,
-        }
-        if info["url"]:
-            info["max_connections"] = self._webhook["max_connections"]
-            for key in ("allowed_updates", "ip_address"):
-                if self._webhook.get(key) is not None:
-                    info[key] = copy.deepcopy(self._webhook[key])
-        return info
-
     def _do_setChatMenuButton(self, params: JSONDict) -> bool:
-        self._menu_buttons[params.get("chat_id")] = params.get("menu_button") or {"type": "default"}
-        return True
-
-    def _do_getChatMenuButton(self, params: JSONDict) -> JSONDict:
-        chat_button = self._menu_buttons.get(params.get("chat_id"))
-        return copy.deepcopy(chat_button or self._menu_buttons.get(None) or {"type": "commands"})
+        return True  # the call, as recorded, is what the simulator and the tests look at
 
     def _do_setMyCommands(self, params: JSONDict) -> bool:
         self._commands[_scope_key(params.get("scope"), params.get("language_code", ""))] = params["commands"]
         return True
 
-    def _do_getMyCommands(self, params: JSONDict) -> list[JSONDict]:
-        key = _scope_key(params.get("scope"), params.get("language_code", ""))
-        return copy.deepcopy(self._commands.get(key, []))
-
-    def _do_deleteMyCommands(self, params: JSONDict) -> bool:
-        self._commands.pop(_scope_key(params.get("scope"), params.get("language_code", "")), None)
-        return True
-
-    def _set_bot_text(self, field: str, params: JSONDict) -> bool:
-        self._bot_texts[(field, params.get("language_code") or "")] = params.get(field) or ""
-        return True
-
-    def _get_bot_text(self, field: str, params: JSONDict) -> JSONDict:
-        language = params.get("language_code") or ""
-        value = self._bot_texts.get((field, language)) or self._bot_texts.get((field, ""), "")
-        if field == "name" and not value:
-            value = self._bot_user["first_name"]
-        return {field: value}
-
     def _do_setMyDescription(self, params: JSONDict) -> bool:
-        return self._set_bot_text("description", params)
-
-    def _do_getMyDescription(self, params: JSONDict) -> JSONDict:
-        return self._get_bot_text("description", params)
+        return True
 
     def _do_setMyShortDescription(self, params: JSONDict) -> bool:
-        return self._set_bot_text("short_description", params)
-
-    def _do_getMyShortDescription(self, params: JSONDict) -> JSONDict:
-        return self._get_bot_text("short_description", params)
-
-    def _do_setMyName(self, params: JSONDict) -> bool:
-        return self._set_bot_text("name", params)
-
-    def _do_getMyName(self, params: JSONDict) -> JSONDict:
-        return self._get_bot_text("name", params)
-
-    def _do_sendChatAction(self, params: JSONDict) -> bool:
-        self._check_reachable(params["chat_id"])
         return True
-
-    def _do_getChat(self, params: JSONDict) -> JSONDict:
-        chat = self._chat(params["chat_id"])
-        # The fields ChatFullInfo always carries.
-        chat.update(
-            accent_color_id=0,
-            max_reaction_count=11,
-            accepted_gift_types={
-                "unlimited_gifts": True,
-                "limited_gifts": True,
-                "unique_gifts": True,
-                "premium_subscription": True,
-                "gifts_from_channels": True,
-            },
-        )
-        return chat
 
 
 _MISSING = object()
@@ -1045,7 +955,7 @@ class _Handler(BaseHTTPRequestHandler):
             params: JSONDict = dict(parse_qsl(url.query, keep_blank_values=True))
             params.update(self._decode_body(body))
         except BadRequestError as error:
-            self._answer(HTTPStatus.BAD_REQUEST, ApiError(400, f"Bad Request: {error.description}").response())
+            self._answer(HTTPStatus.BAD_REQUEST, ApiError(400, bad_request(error.description)).response())
             return
         status, answer = self.server.api.handle(match["token"], match["method"], params)
         self._answer(status, answer)

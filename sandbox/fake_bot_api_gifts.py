@@ -1,14 +1,16 @@
-"""Real Telegram gifts in the fake Bot API: getAvailableGifts, sendGift and getMyStarBalance, checked as the Bot API
-(10.1) describes them, and the state behind them (the bot's Star balance, a small catalogue with a limited gift).
+"""Real Telegram gifts in the fake Bot API: getAvailableGifts, sendGift and getMyStarBalance, and the state behind
+them (the bot's Star balance, a small catalogue with a limited gift).
 
-Names and types follow the official description (`api.json` of the Bot API spec mirror): getAvailableGifts -> Gifts
-{gifts: Array of Gift {id: String, sticker: Sticker, star_count: Integer, upgrade_star_count, total_count,
-remaining_count: Integer, ...}}; sendGift {user_id: Integer, chat_id: Integer or String, gift_id: String (required),
-pay_for_upgrade: Boolean, text: String "0-128 characters", text_parse_mode: String, text_entities: Array of
-MessageEntity} -> True; getMyStarBalance -> StarAmount {amount: Integer, nanostar_amount: Integer}. What a sent gift
-leaves follows the Bot API server (telegram-bot-api Client.cpp): a service message in the receiver's chat with the
-bot carrying `gift` (GiftInfo: gift, text, entities, can_be_upgraded), and an outgoing StarTransaction whose
-receiver is a TransactionPartnerUser with transaction_type "gift_purchase", the user and the gift.
+Parameters are checked from the official description (`sandbox.fake_bot_api_spec`; sendGift's text "0-128
+characters", STARGIFT_MESSAGE_TOO_LONG past it, and user_id or chat_id, in `sandbox.fake_bot_api_methods`).
+getAvailableGifts -> Gifts {gifts: Array of Gift {id: String, sticker: Sticker, star_count: Integer,
+upgrade_star_count, total_count, remaining_count: Integer, ...}}; sendGift {user_id: Integer, chat_id: Integer or
+String, gift_id: String (required), pay_for_upgrade: Boolean, text: String "0-128 characters", text_parse_mode:
+String, text_entities: Array of MessageEntity} -> True; getMyStarBalance -> StarAmount {amount: Integer,
+nanostar_amount: Integer}. What a sent gift leaves follows the Bot API server (telegram-bot-api Client.cpp): a
+service message in the receiver's chat with the bot carrying `gift` (GiftInfo: gift, text, entities,
+can_be_upgraded), and an outgoing StarTransaction whose receiver is a TransactionPartnerUser with transaction_type
+"gift_purchase", the user and the gift.
 
 The balance is the bot's: it grows with every Stars payment booked (`record_star_payment`), shrinks with refunds and
 gifts, and a test sets it outright (`set_star_balance`, as buying Stars for the bot or withdrawing them would).
@@ -21,26 +23,11 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
-from collections.abc import Mapping
 from typing import Any
 
-from sandbox.fake_bot_api_methods import (
-    BadRequestError,
-    MethodSpec,
-    Param,
-    as_chat_id,
-    boolean_param,
-    check_message_entities,
-    integer_param,
-    object_param,
-    parse_formatted_text,
-    string_param,
-)
+from sandbox.fake_bot_api_spec import BadRequestError
 
 JSONDict = dict[str, Any]
-
-# sendGift's text: "0-128 characters" (after its markup is parsed).
-MAX_GIFT_TEXT = 128
 
 
 def _sticker(emoji: str, unique: str) -> JSONDict:
@@ -70,39 +57,6 @@ GIFT_CATALOGUE: tuple[JSONDict, ...] = (
     _gift("5170144170496491616", "🎂", 50, upgrade_star_count=25),
     _gift("5170521118301225164", "💎", 100, total_count=10000, remaining_count=250),
 )
-
-
-def _send_gift_rule(params: Mapping[str, Any]) -> None:
-    if params.get("user_id") is None and params.get("chat_id") is None:
-        raise BadRequestError("user_id or chat_id must be specified")  # neither: whom to send it to
-    if params.get("text_entities") is None:
-        text, _ = parse_formatted_text(params.get("text") or "", params.get("text_parse_mode"))
-    else:
-        text = params.get("text") or ""
-    if len(text) > MAX_GIFT_TEXT:
-        raise BadRequestError("STARGIFT_MESSAGE_TOO_LONG")
-
-
-GIFT_METHODS: dict[str, MethodSpec] = {
-    spec.name.lower(): spec
-    for spec in (
-        MethodSpec("getAvailableGifts", ()),
-        MethodSpec(
-            "sendGift",
-            (
-                integer_param("user_id"),
-                Param("chat_id", as_chat_id),
-                string_param("gift_id", required=True),
-                boolean_param("pay_for_upgrade"),
-                string_param("text"),
-                string_param("text_parse_mode"),
-                object_param("text_entities", "text entities", check_message_entities),
-            ),
-            _send_gift_rule,
-        ),
-        MethodSpec("getMyStarBalance", ()),
-    )
-}
 
 
 class GiftShop:
@@ -177,10 +131,7 @@ class GiftShop:
             gift["remaining_count"] -= 1
         public = copy.deepcopy(gift)
         info: JSONDict = {"gift": public}
-        text = params.get("text") or ""
-        entities = params.get("text_entities")
-        if entities is None:
-            text, entities = parse_formatted_text(text, params.get("text_parse_mode"))
+        text, entities = params.get("text") or "", params.get("text_entities")
         if text:
             info["text"] = text
             if entities:

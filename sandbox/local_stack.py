@@ -375,8 +375,6 @@ class LocalStack(Service):
                 "TELEGRAM_API_URL": self.telegram_api_url,
                 # The sandbox plays Telegram, with an Ed25519 key of its own for initData's signature.
                 "TELEGRAM_INITDATA_PUBLIC_KEY": _public_key_of(self.initdata_seed),
-                # No X-Ray daemon here.
-                "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
         # The layer: on Lambda /opt/python; here the project's own package, from wherever it is installed.

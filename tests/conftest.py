@@ -14,11 +14,11 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: time periods as timedelta, no deprecation warning
 
-from murmur.clock import FixedClock
 from murmur.config import Limits
 from murmur.inbox import Inbox
 from murmur.store.repositories import Repositories
 from sandbox.tables import create_tables
+from tests.fixed_clock import FixedClock
 
 T0 = 1_790_000_000  # a fixed moment (2026-09) for reproducible tests
 

@@ -11,26 +11,11 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Wall-clock time. `advance` exists for the local sandbox's "move the clock" button; on AWS it stays 0."""
+    """Wall-clock time, plus `offset`: 0 on AWS; the local stack sets it in each container to move the product's
+    time (its "move the clock" button, `LocalStack.advance_clock`). Tests hand the domain a fixed clock instead."""
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
 
     def now(self) -> float:
         return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-class FixedClock:
-    """A clock that moves only when told to: for tests."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def now(self) -> float:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += seconds

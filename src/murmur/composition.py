@@ -1,29 +1,36 @@
 """Builds the application's objects once per container, from Settings; each Lambda's app.py uses it.
 
-Everything is lazy, the domain modules' imports included: a cold start pays only for what its first
-request touches (the cron's tick never loads the inbox's rules, the webhook's /start never loads orders)."""
+Each object is built on first use (a cold start builds only what its first request touches); the modules are
+imported here, at the top, like everywhere else (ADR 0015)."""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from murmur.abuse import Moderation
+from murmur.admin_stats import AdminStats
+from murmur.announcements import Announcements
 from murmur.clock import Clock, SystemClock
 from murmur.config import Settings
+from murmur.delivery import NoticeDelivery
+from murmur.gift_delivery import GiftDeliveries
+from murmur.inbox import Inbox
+from murmur.link_pages import LinkPages
 from murmur.observability import BusinessMetrics
+from murmur.orders import Orders
+from murmur.ports import BotGateway
+from murmur.privacy import Erasures
+from murmur.real_gifts import RealGifts
+from murmur.refunds import AutomaticRefunds
+from murmur.replies import Replies
+from murmur.report_digests import ReportDigests
+from murmur.sharing import Sharing
 from murmur.store.dynamo import make_client
+from murmur.store.parameters import read_parameters
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotApiPool, BotGateway, HttpGateway
-
-if TYPE_CHECKING:
-    from murmur.abuse import Moderation
-    from murmur.delivery import NoticeDelivery
-    from murmur.inbox import Inbox
-    from murmur.orders import Orders
-    from murmur.real_gifts import RealGifts
-    from murmur.replies import Replies
-    from murmur.sharing import Sharing
-    from murmur.stories import Stories
+from murmur.stories import Stories
+from murmur.telegram.gateway import BotApiPool, HttpGateway
 
 
 class Services:
@@ -55,8 +62,6 @@ class Services:
         wanted = sorted(name for name in names if name)
         if not wanted:
             return {}
-        from murmur.store.parameters import read_parameters
-
         # The site URL may not exist yet (see webapp_url); a missing secret is an error at once.
         return read_parameters(wanted, s.region, optional=[s.webapp_url_param] if s.webapp_url_param else [])
 
@@ -97,23 +102,15 @@ class Services:
         if s.webapp_url or not s.webapp_url_param:
             return self._configured(s.webapp_url, s.webapp_url_param, "the Mini App URL")
         if s.webapp_url_param not in self.parameters:
-            from murmur.store.parameters import read_parameters
-
             self.parameters.update(read_parameters([s.webapp_url_param], s.region, optional=[s.webapp_url_param]))
         return self.parameters.get(s.webapp_url_param, "")
 
     @cached_property
     def pseudonym_secret(self) -> bytes:
-        value = self.settings.pseudonym_secret
-        if not value and self.settings.pseudonym_secret_param:
-            value = self._configured(None, self.settings.pseudonym_secret_param, "the pseudonym secret")
-        if value:
-            return value.encode()
-        # Fallback for the local stack: derived from the bot token (rotating the token would re-key blocks).
-        import hashlib
-        import hmac
-
-        return hmac.new(b"murmur-pseudonym", self.bot_token.encode(), hashlib.sha256).digest()
+        """One key for every function: blocks, nicknames and ban records written by one are found by the others.
+        No stand-in when it is not configured (a key derived per function would not find them)."""
+        s = self.settings
+        return self._configured(s.pseudonym_secret, s.pseudonym_secret_param, "the pseudonym secret").encode()
 
     @cached_property
     def bot_api_pool(self) -> BotApiPool:
@@ -127,8 +124,6 @@ class Services:
     @cached_property
     def delivery(self) -> NoticeDelivery:
         """Every notice goes through it: sent now, or owed in the outbox while Telegram cannot take it."""
-        from murmur.delivery import NoticeDelivery
-
         return NoticeDelivery(
             self.gateway,
             self.repos.outbox,
@@ -141,41 +136,41 @@ class Services:
 
     def _refund_owed(self, buyer_id: int, charge_id: str) -> None:
         """An automatic refund the outbox holds (lazy: only a payment that granted nothing needs it)."""
-        from murmur.refunds import AutomaticRefunds
-
         AutomaticRefunds(self.repos, self.orders, self.gateway).refund(buyer_id, charge_id)
 
     def _deliver_gift_owed(self, held: Any) -> Any:
         """A paid real Telegram gift the outbox holds (lazy: only a gift's payment needs it)."""
-        from murmur.gift_delivery import GiftDeliveries
-
         return GiftDeliveries(self.repos, self.gateway, self.clock, self._refund_owed, self.delivery.deliver).deliver(
             held
         )
 
     def _compose_announcement(self, owner_id: int) -> Any:
         """An owner's "new messages" notice, written when the cron delivers it (lazy: only the cron needs it)."""
-        from murmur.announcements import Announcements
-
         return Announcements(self.inbox, self.webapp_url).compose(owner_id)
 
     def _compose_report_digest(self, admin_id: int, new_reports: int) -> Any:
         """An admin's report digest, written when the cron delivers it (lazy: only the cron needs it)."""
-        from murmur.report_digests import ReportDigests
-
         return ReportDigests(self.repos).compose(admin_id, new_reports)
 
     @cached_property
     def inbox(self) -> Inbox:
-        from murmur.inbox import Inbox
-
         return Inbox(self.repos, self.clock, self.settings.limits, self.pseudonym_secret)
 
     @cached_property
     def replies(self) -> Replies:
-        from murmur.replies import Replies
+        return Replies(self.repos, self.clock, self.inbox, self.delivery)
 
-        return Replies(self.repos, self.clock)
+    @cached_property
+    def link_pages(self) -> LinkPages:
+        return LinkPages(self.repos, self.inbox)
+
+    @cached_property
+    def erasures(self) -> Erasures:
+        return Erasures(self.repos, self.clock, self.orders.stop_renewals)
+
+    @cached_property
+    def admin_stats(self) -> AdminStats:
+        return AdminStats(self.repos)
 
     @cached_property
     def metrics(self) -> BusinessMetrics:
@@ -183,32 +178,22 @@ class Services:
 
     @cached_property
     def orders(self) -> Orders:
-        from murmur.orders import Orders
-
         return Orders(self.repos, self.inbox, self.clock, self.gateway, self.settings.order_ttl_seconds)
 
     @cached_property
     def sharing(self) -> Sharing:
-        from murmur.sharing import Sharing
-
         return Sharing(self.repos, self.settings.bot_username, self.gateway)
 
     @cached_property
     def stories(self) -> Stories:
-        from murmur.stories import Stories
-
         return Stories(self.repos, self.clock)
 
     @cached_property
     def real_gifts(self) -> RealGifts:
-        from murmur.real_gifts import RealGifts
-
         return RealGifts(self.repos, self.gateway, self.clock, self.settings.order_ttl_seconds)
 
     @cached_property
     def moderation(self) -> Moderation:
-        from murmur.abuse import Moderation
-
         return Moderation(self.repos, self.inbox, self.settings.admin_ids)
 
     def close(self) -> None:

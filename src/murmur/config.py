@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-# Telegram's published Ed25519 keys live with the validator (a leaf module: stdlib and murmur.errors only).
-from murmur.telegram.initdata import PRODUCTION_PUBLIC_KEY as PRODUCTION_INITDATA_KEY
-from murmur.telegram.initdata import TEST_PUBLIC_KEY as TEST_ENV_INITDATA_KEY
+from murmur.initdata_keys import PRODUCTION_PUBLIC_KEY as PRODUCTION_INITDATA_KEY
+from murmur.initdata_keys import TEST_PUBLIC_KEY as TEST_ENV_INITDATA_KEY
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
@@ -58,6 +57,33 @@ def _flag(e: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _ids(raw: str) -> frozenset[int]:
     return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+
+
+def _on_lambda(e: Mapping[str, str]) -> bool:
+    """Whether this is a Lambda container (the runtime names the function; the local stack's containers too)."""
+    return bool(e.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+# What every function needs on Lambda, and the variables that give it (the value, or the SSM parameter naming it).
+# Unset there, each would be a silent stand-in: a pseudonym key derived per function (blocks and bans looked up
+# under another key than the one that wrote them), personal links to no bot, buttons to no Mini App.
+_REQUIRED_ON_LAMBDA = (
+    ("the bot token", ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN_PARAM")),
+    ("the pseudonym secret", ("MURMUR_PSEUDONYM_SECRET", "MURMUR_PSEUDONYM_SECRET_PARAM")),
+    ("the bot's username", ("MURMUR_BOT_USERNAME",)),
+    ("the Mini App URL", ("MURMUR_WEBAPP_URL", "MURMUR_WEBAPP_URL_PARAM")),
+)
+
+
+def _check_lambda_environment(e: Mapping[str, str]) -> None:
+    """On Lambda a missing setting fails the container's start (the init error names it), never a first request."""
+    missing = [
+        f"{what} ({' or '.join(names)})"
+        for what, names in _REQUIRED_ON_LAMBDA
+        if not any((e.get(name) or "").strip() for name in names)
+    ]
+    if missing:
+        raise ValueError(f"this function is not configured with {', '.join(missing)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +143,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
+        if _on_lambda(e):
+            _check_lambda_environment(e)
         return cls(
             users_table=e["USERS_TABLE"],
             links_table=e["LINKS_TABLE"],

@@ -76,6 +76,7 @@ def run_tick(services: Services) -> dict[str, Any]:
     def reconcile() -> dict[str, Any]:
         stars = reconcile_from(stars_offset, services.repos, services.orders, services.gateway)
         for owner_id in stars.announce_to:  # a message that waited for its gift's payment is in their inbox now
+            services.metrics.count("MessagesSent")
             services.delivery.announce(owner_id)
         return {
             "transactions_seen": stars.seen,

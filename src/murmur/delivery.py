@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from murmur.clock import Clock
 from murmur.errors import MurmurError, TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 from murmur.models import OwedNotice
-from murmur.telegram.gateway import BotGateway, Button
+from murmur.ports import Button, Messenger
 
 if TYPE_CHECKING:
     from murmur.notices import Notice
@@ -168,11 +168,11 @@ class Pacer:
 
 
 class NoticeDelivery:
-    """Sends notices through the BotGateway and owes them in the outbox; the only place that decides which."""
+    """Sends notices through the gateway and owes them in the outbox; the only place that decides which."""
 
     def __init__(
         self,
-        gateway: BotGateway,
+        gateway: Messenger,
         outbox: NoticeOutbox,
         clock: Clock,
         compose: Compose | None = None,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 from murmur import notices
 from murmur.clock import Clock
@@ -36,12 +35,12 @@ from murmur.errors import (
     TelegramUnavailableError,
 )
 from murmur.models import OwedGift, OwedNotice
+from murmur.ports import GiftSender, StarTransaction
 from murmur.real_gifts import gift_text
 from murmur.reconciliation import CURSOR as STARS_CURSOR
 from murmur.reconciliation import PAGE
 from murmur.store.dynamo import Op
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import StarTransaction
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +70,6 @@ class MessageGoneError(ConflictError):
     """The message the gift was for is gone (its recipient erased their account)."""
 
     code = "gift_message_gone"
-
-
-class GiftSender(Protocol):
-    """What delivering a gift asks of Telegram (implemented by the BotGateway)."""
-
-    def send_gift(self, user_id: int, gift_id: str, text: str) -> None: ...
-
-    def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]: ...
 
 
 def refusal_reason(failure: TelegramRefusedError) -> str:
@@ -184,15 +175,17 @@ class GiftDeliveries:
     def _delivered(self, gift: OwedGift, now: int, spend: str | None) -> Delivery:
         """Settle a sent gift and show it on its message (which its text reveals: the message is unlocked too). A
         message erased meanwhile changes nothing: the gift reached its recipient all the same."""
-        settle: list[Op] = [self.repos.gift_outbox.settle_op(gift, now, HoldLostError)]
+        settle: list[Op] = [self.repos.gift_outbox.settle_op(gift, now).failing_with(HoldLostError)]
         if spend is not None:
-            settle.append(self.repos.gift_outbox.claim_spend_op(spend, now + KEEP_SECONDS, SpendTakenError))
+            settle.append(
+                self.repos.gift_outbox.claim_spend_op(spend, now + KEEP_SECONDS).failing_with(SpendTakenError)
+            )
         shown = self.repos.messages.show_telegram_gift_op(
             gift.recipient_id, gift.message_id, gift.charge_id, gift.gift.badge
         )
         try:
             try:
-                self.repos.tx.write([*settle, Op(shown.request, MessageGoneError)])
+                self.repos.tx.write([*settle, shown.failing_with(MessageGoneError)])
             except MessageGoneError:
                 self.repos.tx.write(settle)
         except HoldLostError:
@@ -221,7 +214,7 @@ class GiftDeliveries:
 
     def _settle(self, gift: OwedGift, now: int) -> None:
         with contextlib.suppress(HoldLostError):  # another run holds it now, and finds it refunded
-            self.repos.tx.write([self.repos.gift_outbox.settle_op(gift, now, HoldLostError)])
+            self.repos.tx.write([self.repos.gift_outbox.settle_op(gift, now).failing_with(HoldLostError)])
 
     def _say(self, notice: notices.Notice) -> None:
         """Tell the sender, now or from the outbox; a notice lost to storage never undoes the gift or refund."""

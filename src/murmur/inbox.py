@@ -7,14 +7,13 @@ import hashlib
 import json
 import random
 import re
-import secrets
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from murmur import abuse, cards, texts
+from murmur import cards, texts
 from murmur.clock import Clock
+from murmur.clues import clues_of, describe_clue
 from murmur.config import Limits
 from murmur.errors import (
     BannedError,
@@ -30,8 +29,11 @@ from murmur.errors import (
     SlowModeError,
     StorageUnavailableError,
 )
+from murmur.ids import CODE_RE, MESSAGE_ID_RE, new_link_code, new_message_id
 from murmur.invite_credits import AlreadyReadableError, InviteCreditsMovedError, Invites, spent
 from murmur.models import HeldMessage, Message, Order, OrderStatus, OwnerReply, Person, User
+from murmur.pseudonyms import nickname, pseudonym
+from murmur.rate_windows import Window
 from murmur.standing import Standings, usable
 from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
@@ -39,12 +41,8 @@ from murmur.store.links import LinkOwner
 from murmur.store.receipts import SendReceipt
 from murmur.store.repositories import Repositories
 from murmur.store.tallies import SHARDS, Tally
-from murmur.user_text import PREVIEW_MAX_CHARS, PREVIEW_WORDS, clean_text, preview
+from murmur.user_text import clean_text, preview, preview_is_whole
 
-CODE_ALPHABET = string.ascii_letters + string.digits
-CODE_LENGTH = 12
-CODE_RE = re.compile(r"^[A-Za-z0-9]{12}$")
-MESSAGE_ID_RE = re.compile(r"^\d{13}[0-9a-f]{8}$")
 DAY_SECONDS = 86400
 SLOW_MODE_CHOICES = (0, 60, 600, 3600, 86400)  # what an owner may choose: off, a minute ... a day
 MAX_DAILY_CAP = 100_000
@@ -92,43 +90,6 @@ def request_fingerprint(code: str, text: str, gift: str | None, show_nickname: b
     without a card digests as it did before cards existed.)"""
     raw = json.dumps([code, text, gift, show_nickname, *([card] if card else [])], ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-def new_link_code() -> str:
-    """Unguessable and unrelated to the Telegram id (62^12 ≈ 3·10^21)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def new_message_id(now: float) -> str:
-    """Sorts by time (milliseconds) and is unique (random suffix)."""
-    return f"{int(now * 1000):013d}{secrets.token_hex(4)}"
-
-
-def preview_is_whole(text: str) -> bool:
-    """The free preview already shows every word: the message is readable, and there is nothing to sell."""
-    words = text.split()
-    return len(words) <= PREVIEW_WORDS and len(" ".join(words)) <= PREVIEW_MAX_CHARS
-
-
-def clues_of(sender: Person) -> list[str]:
-    """The hint ladder, in the order hints reveal it. The sender sees this list before sending."""
-    clues = []
-    if sender.language_code:
-        clues.append(f"language:{sender.language_code.split('-')[0].lower()[:8]}")
-    initial = sender.first_name.strip()[:1].upper()
-    if initial:
-        clues.append(f"initial:{initial}")
-    clues.append(f"premium:{'yes' if sender.is_premium else 'no'}")
-    return clues
-
-
-def describe_clue(clue: str, language_code: str | None) -> str:
-    kind, _, value = clue.partition(":")
-    if kind == "language":
-        return texts.text("clue_language", language_code, value=texts.language_name(value, language_code))
-    if kind == "initial":
-        return texts.text("clue_initial", language_code, value=value)
-    return texts.text("clue_premium_yes" if value == "yes" else "clue_premium_no", language_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +290,7 @@ class Inbox:
                 order.order_id if order else None,
                 now + RECEIPT_SECONDS,
             )
-            ops.append(self.repos.receipts.put_op(sender.id, key, first, now, KeyTakenError))
+            ops.append(self.repos.receipts.put_op(sender.id, key, first, now).failing_with(KeyTakenError))
         if order is not None:
             ops.append(self.repos.orders.put_op(order))
         try:
@@ -398,7 +359,7 @@ class Inbox:
             raise BannedError()
         if sender_user is not None and sender_user.erasing:
             raise ErasingError()
-        pseudo = abuse.pseudonym(self.pseudonym_secret, owner.user_id, sender.id)
+        pseudo = pseudonym(self.pseudonym_secret, owner.user_id, sender.id)
         if pseudo in owner.blocked:
             raise BlockedError()
         receipt = receipts[0] if receipts else None
@@ -433,7 +394,7 @@ class Inbox:
             text=text,
             created_at=int(now),
             clues=clues_of(sender),
-            nickname=abuse.nickname(pseudo) if show_nickname else None,
+            nickname=nickname(pseudo) if show_nickname else None,
             card=answered.card if answered else None,
             question=answered.question if answered else None,
         )
@@ -451,7 +412,7 @@ class Inbox:
         if settings is None or not settings.accepts_messages:
             raise NotAcceptingMessagesError()
         now = self.clock.now()
-        window = abuse.Window.at(now, self.limits.window_seconds)
+        window = Window.at(now, self.limits.window_seconds)
 
         def limited() -> RateLimitedError:
             return RateLimitedError("too many messages; try again later", window.retry_after(now))
@@ -466,17 +427,17 @@ class Inbox:
             *first_ops,
             self.repos.messages.put_op(message),
             self.repos.state.window_op(
-                f"send#{message.sender_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
-            ),
+                f"send#{message.sender_id}#{window.start}", self.limits.sender_per_window, window.end + 60
+            ).failing_with(limited),
         ]
         owner_id = message.recipient_id
         if settings.slow_mode_seconds:
             until = int(now) + settings.slow_mode_seconds
-            ops.append(self.repos.state.slow_mode_op(owner_id, message.pseudonym, int(now), until, slow))
+            ops.append(self.repos.state.slow_mode_op(owner_id, message.pseudonym, int(now), until).failing_with(slow))
         day = int(now) // DAY_SECONDS
         if not settings.daily_cap:
             shard = random.randrange(SHARDS)
-            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, None, capped)])
+            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, None).failing_with(capped)])
             return
         # A daily cap: each shard takes its share of it; a full shard sends the message to another, and only
         # when every share is taken is the inbox full for today (exact: the shares add up to the cap).
@@ -489,7 +450,9 @@ class Inbox:
         random.shuffle(shards)
         for shard in shards:
             try:
-                self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, quotas[shard], capped)])
+                self.repos.tx.write(
+                    [*ops, self.repos.tallies.count_op(owner_id, shard, day, quotas[shard]).failing_with(capped)]
+                )
                 return
             except DailyCapReachedError:
                 continue
@@ -572,7 +535,8 @@ class Inbox:
                 raise AlreadyReadableError()
             left = spent(owner.invite_credits, now)  # NoInviteCreditError when none is held
             ops = [
-                self.repos.messages.unlock_op(owner_id, message_id, AlreadyReadableError),  # first: its refusal wins
+                # First: its refusal wins.
+                self.repos.messages.unlock_op(owner_id, message_id).failing_with(AlreadyReadableError),
                 *self.invites.spend_ops(owner, left),
             ]
             try:
@@ -599,15 +563,15 @@ class Inbox:
         usable(owner)
         message = self.own_message(owner_id, message_id)
         now = self.clock.now()
-        window = abuse.Window.at(now, self.limits.window_seconds)
+        window = Window.at(now, self.limits.window_seconds)
 
         def limited() -> RateLimitedError:
             return RateLimitedError("too many replies; try again later", window.retry_after(now))
 
         self.repos.tx.write_one(
             self.repos.state.window_op(
-                f"reply#{owner_id}#{window.start}", self.limits.sender_per_window, window.end + 60, limited
-            )
+                f"reply#{owner_id}#{window.start}", self.limits.sender_per_window, window.end + 60
+            ).failing_with(limited)
         )
         if not message.sender_id:
             # The sender erased their account. Counted in the window and answered as a sender who blocked the

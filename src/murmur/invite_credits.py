@@ -88,6 +88,12 @@ class CreditTotals:
     refused: int = 0
 
 
+def credit_totals(shards: list[dict[str, int] | None]) -> CreditTotals:
+    """The sums over the tally shards as read (None: a shard nothing was counted on yet)."""
+    found = [shard for shard in shards if shard]
+    return CreditTotals(*(sum(shard.get(name, 0) for shard in found) for name in ("earned", "spent", "refused")))
+
+
 class Invites:
     """The writes that earn and spend credits, for the transactions of a sign-up and of an unlock."""
 
@@ -103,8 +109,8 @@ class Invites:
         if after is None:
             return [self.repos.users.add_referral_op(inviter_id), self.repos.invite_tallies.count_op("refused")]
         return [
-            self.repos.users.referral_with_credit_op(
-                inviter_id, inviter.invite_credits, after, InviteCreditsMovedError
+            self.repos.users.referral_with_credit_op(inviter_id, inviter.invite_credits, after).failing_with(
+                InviteCreditsMovedError
             ),
             self.repos.invite_tallies.count_op("earned"),
         ]
@@ -112,11 +118,8 @@ class Invites:
     def spend_ops(self, owner: User, after: InviteCredits) -> list[Op]:
         """The owner's credits as `spent` left them, on condition they are still the ones read."""
         return [
-            self.repos.users.set_credits_op(owner.user_id, owner.invite_credits, after, InviteCreditsMovedError),
+            self.repos.users.set_credits_op(owner.user_id, owner.invite_credits, after).failing_with(
+                InviteCreditsMovedError
+            ),
             self.repos.invite_tallies.count_op("spent"),
         ]
-
-    def totals(self) -> CreditTotals:
-        shards: list[dict[str, int] | None] = self.repos.batch.get(self.repos.invite_tallies.refs(), consistent=True)
-        found = [shard for shard in shards if shard]
-        return CreditTotals(*(sum(shard.get(name, 0) for shard in found) for name in ("earned", "spent", "refused")))

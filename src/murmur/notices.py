@@ -1,4 +1,4 @@
-"""What the bot tells people, as plain values: the API and cron send them through the BotGateway,
+"""What the bot tells people, as plain values: the API and cron send them through the gateway (`ports.Messenger`),
 the webhook's callbacks through PTB. None of them names a sender. Whatever a person wrote or named
 themselves (a message, a reason, a first name) goes in without bidirectional controls, so it cannot
 reorder the words around it (`user_text`)."""
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from murmur import texts
 from murmur.models import Message, Payment, ReportToReview
-from murmur.telegram.gateway import Button
+from murmur.ports import Button
 from murmur.user_text import preview, without_bidi_controls
 
 

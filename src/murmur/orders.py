@@ -20,7 +20,6 @@ from murmur.errors import (
     BlockedError,
     ConflictError,
     ErasingError,
-    InvalidInputError,
     MurmurError,
     NotAcceptingMessagesError,
     NotFoundError,
@@ -28,7 +27,8 @@ from murmur.errors import (
     StorageUnavailableError,
     TelegramRefusedError,
 )
-from murmur.inbox import MESSAGE_ID_RE, Gift, Inbox, preview_is_whole
+from murmur.ids import MESSAGE_ID_RE
+from murmur.inbox import Gift, Inbox
 from murmur.models import (
     HeldMessage,
     Message,
@@ -42,11 +42,12 @@ from murmur.models import (
     PlanKind,
     User,
 )
+from murmur.ports import StarPayments
 from murmur.standing import usable
 from murmur.store.batch import Ref
 from murmur.store.dynamo import Op
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotGateway
+from murmur.user_text import preview_is_whole
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def new_order_id() -> str:
 
 
 class Orders:
-    def __init__(self, repos: Repositories, inbox: Inbox, clock: Clock, gateway: BotGateway, order_ttl: int) -> None:
+    def __init__(self, repos: Repositories, inbox: Inbox, clock: Clock, gateway: StarPayments, order_ttl: int) -> None:
         self.repos = repos
         self.inbox = inbox
         self.clock = clock
@@ -262,8 +263,8 @@ class Orders:
         as a send checks it, in one read (a banned or blocked sender hears what a send would tell them), then
         that one message is read by its key, never the buyer's whole history: the same 404 for a message that
         is absent and for someone else's."""
-        if not link_code:
-            raise InvalidInputError("a gift needs the link_code of the inbox its message went to")
+        if not link_code:  # a sent message is named by the link it went to and its id: without the link, none
+            raise NotFoundError("no such message: a gift names it by link_code and message_id")
         owner, _ = self.inbox.admit(buyer, link_code)
         message = self.repos.messages.get(owner.user_id, message_id, consistent=True)
         if message is None or message.sender_id != buyer.id:
@@ -285,7 +286,9 @@ class Orders:
         order = self.status(buyer_id, order_id)
         if order.status is not OrderStatus.PENDING:
             raise ConflictError("this order is paid already")
-        self.repos.tx.write_one(self.repos.orders.cancel_op(order_id, lambda: ConflictError("paid meanwhile")))
+        self.repos.tx.write_one(
+            self.repos.orders.cancel_op(order_id).failing_with(lambda: ConflictError("paid meanwhile"))
+        )
 
     def status(self, buyer_id: int, order_id: str) -> Order:
         order = self.repos.orders.get(order_id, consistent=True) if order_id.startswith("o_") else None
@@ -398,11 +401,11 @@ class Orders:
                 return self._record_flagged(paid, order, _FLAG_OF_POINTLESS[pointless], now, user)
             payment = self._payment(paid, order, now)
             ops = [
-                self.repos.payments.record_op(payment, DuplicatePaymentError),
-                Op(self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).request, OrderNotPendingError),
+                self.repos.payments.record_op(payment).failing_with(DuplicatePaymentError),
+                self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).failing_with(OrderNotPendingError),
             ]
             grant_ops, expires = self._grant(item, order, paid, user, now)
-            ops += [Op(op.request, EntitlementChangedError) for op in grant_ops]
+            ops += [op.failing_with(EntitlementChangedError) for op in grant_ops]
             try:
                 self.repos.tx.write(ops)
                 owed = self._gift_hold(paid, now) if item is catalog.TELEGRAM_GIFT else None
@@ -428,8 +431,8 @@ class Orders:
         message = replace(held.message, gifts={paid.charge_id: item.gift} if item.gift else {})
         payment = self._payment(paid, order, now)
         first = [
-            self.repos.payments.record_op(payment, DuplicatePaymentError),
-            Op(self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).request, OrderNotPendingError),
+            self.repos.payments.record_op(payment).failing_with(DuplicatePaymentError),
+            self.repos.orders.mark_paid_op(order.order_id, paid.charge_id).failing_with(OrderNotPendingError),
         ]
         if item is catalog.TELEGRAM_GIFT:  # the gift the bot owes for it, in the same transaction
             first.append(self._owe_gift_op(order, paid, payer, now))
@@ -566,7 +569,7 @@ class Orders:
             # first attempt that landed is not mistaken for a duplicate (and the flag and alarm lost).
             self.repos.tx.write(
                 [
-                    self.repos.payments.record_op(payment, DuplicatePaymentError),
+                    self.repos.payments.record_op(payment).failing_with(DuplicatePaymentError),
                     self.repos.outbox.owe_refund_op(
                         paid.charge_id,
                         owed.chat_id,
@@ -605,8 +608,8 @@ class Orders:
             try:
                 self.repos.tx.write(
                     [
-                        self.repos.payments.record_op(payment, DuplicatePaymentError),
-                        Op(op.request, EntitlementChangedError),
+                        self.repos.payments.record_op(payment).failing_with(DuplicatePaymentError),
+                        op.failing_with(EntitlementChangedError),
                     ]
                 )
                 return Fulfilment(Outcome.RENEWED, "pro_month", payment, plan_expires_at=expires)
@@ -645,13 +648,13 @@ class Orders:
             return Fulfilment(Outcome.DUPLICATE, payment.product, payment)
         now = int(self.clock.now())
         for _attempt in range(3):
-            ops = [self.repos.payments.mark_refunded_op(charge_id, now, AlreadyRefundedError)]
+            ops = [self.repos.payments.mark_refunded_op(charge_id, now).failing_with(AlreadyRefundedError)]
             revoked: list[str] = []
             order = self.repos.orders.get(payment.order_id) if payment.order_id else None
             if order is not None and not payment.flag:
                 ops.append(self.repos.orders.mark_refunded_op(order.order_id))
                 revoke_ops, revoked = self._revoke(payment, order, now)
-                ops += [Op(op.request, EntitlementChangedError) for op in revoke_ops]
+                ops += [op.failing_with(EntitlementChangedError) for op in revoke_ops]
             try:
                 self.repos.tx.write(ops)
                 return Fulfilment(Outcome.GRANTED, payment.product, payment, revoked=revoked)

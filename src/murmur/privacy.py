@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from murmur.clock import Clock
 from murmur.models import PaymentStatus
 from murmur.store.repositories import Repositories
 
@@ -55,13 +56,23 @@ class Budget:
         return time.monotonic() >= self.ends
 
 
-def erase_user(repos: Repositories, user_id: int, now: float, budget_seconds: float) -> Erased:
-    """The entry point of `DELETE /api/me` and `/deleteme`: begin, then erase for up to `budget_seconds`.
-    Idempotent: erasing twice, a user we never saw, or a user whose erasure is under way, is fine."""
-    # Anything that must still act for the person while their account is whole (cancelling a running Pro
-    # subscription with Telegram) goes here, before `begin_erasure` makes the account unusable.
-    begin_erasure(repos, user_id, now)
-    return continue_erasure(repos, user_id, now, Budget(budget_seconds))
+class Erasures:
+    """`DELETE /api/me` and `/deleteme`: what must still act for the person while their account is whole (a running
+    Pro subscription cancelled with Telegram, by `stop_renewals`), then the erasure, for up to a time budget."""
+
+    def __init__(self, repos: Repositories, clock: Clock, stop_renewals: Callable[[int], None]) -> None:
+        self.repos = repos
+        self.clock = clock
+        self.stop_renewals = stop_renewals
+
+    def erase(self, user_id: int, budget_seconds: float) -> Erased:
+        """Begin, then erase for up to `budget_seconds`. Idempotent: erasing twice, a user we never saw, or a user
+        whose erasure is under way, is fine. TelegramUnavailableError, with nothing erased, when Telegram cannot
+        cancel a running subscription now (erasing anyway would leave it charging an account that is gone)."""
+        self.stop_renewals(user_id)  # before `begin_erasure` makes the account unusable
+        now = self.clock.now()
+        begin_erasure(self.repos, user_id, now)
+        return continue_erasure(self.repos, user_id, now, Budget(budget_seconds))
 
 
 def begin_erasure(repos: Repositories, user_id: int, now: float) -> None:

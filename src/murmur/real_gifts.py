@@ -8,7 +8,6 @@ about the sender goes with it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from murmur import catalog
 from murmur.clock import Clock
@@ -16,6 +15,7 @@ from murmur.errors import ConflictError
 from murmur.inbox import Gift
 from murmur.models import Message, Order, OrderStatus, Person, TelegramGift
 from murmur.orders import new_order_id
+from murmur.ports import GiftShop
 from murmur.store.gift_catalogue import GiftCatalogue
 from murmur.store.repositories import Repositories
 
@@ -38,14 +38,6 @@ class GiftUnaffordableError(ConflictError):
     """The bot cannot send this gift right now; send your message without it, or choose another later."""
 
     code = "gift_unaffordable"
-
-
-class GiftShop(Protocol):
-    """What Telegram tells about gifts before one is bought (implemented by the BotGateway)."""
-
-    def available_gifts(self) -> list[TelegramGift]: ...
-
-    def star_balance(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +81,6 @@ class RealGifts:
         self.shop = shop
         self.clock = clock
         self.order_ttl = order_ttl
-
-    def listed(self) -> list[OfferedGift]:
-        """What the send page offers: the cached catalogue (one read, no call to Telegram); none before the cron
-        first fetched it."""
-        cached = self.repos.gift_catalogue.get()
-        return offered(cached.gifts) if cached is not None else []
 
     def refresh(self, cached: GiftCatalogue | None) -> dict[str, int]:
         """The cron's part: ask Telegram again once the cached catalogue (as the run read it) is an hour old."""

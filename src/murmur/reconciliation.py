@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from murmur.errors import ConflictError, NotFoundError
 from murmur.models import Payment, PaymentStatus
 from murmur.orders import Orders, Outcome, SuccessfulPayment
+from murmur.ports import StarPayments, StarTransaction
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotGateway, StarTransaction
 
 log = logging.getLogger(__name__)
 CURSOR = "stars-offset"
@@ -48,12 +48,8 @@ def _revenue_key(payment: Payment | None) -> str:
     return payment.product if payment is not None and not payment.flag else UNMATCHED
 
 
-def reconcile(repos: Repositories, orders: Orders, gateway: BotGateway, max_pages: int = 5) -> Reconciled:
-    return reconcile_from(repos.state.cursor(CURSOR), repos, orders, gateway, max_pages)
-
-
 def reconcile_from(
-    seen_cursor: str | None, repos: Repositories, orders: Orders, gateway: BotGateway, max_pages: int = 5
+    seen_cursor: str | None, repos: Repositories, orders: Orders, gateway: StarPayments, max_pages: int = 5
 ) -> Reconciled:
     """From the stored offset as the caller read it (`repos.state.cursor_ref(CURSOR)`, None if unset)."""
     result = Reconciled()

@@ -14,14 +14,14 @@ import logging
 from murmur.errors import NotFoundError, TelegramRefusedError
 from murmur.models import PaymentStatus
 from murmur.orders import Orders
+from murmur.ports import StarPayments
 from murmur.store.repositories import Repositories
-from murmur.telegram.gateway import BotGateway
 
 log = logging.getLogger(__name__)
 
 
 class AutomaticRefunds:
-    def __init__(self, repos: Repositories, orders: Orders, gateway: BotGateway) -> None:
+    def __init__(self, repos: Repositories, orders: Orders, gateway: StarPayments) -> None:
         self.repos = repos
         self.orders = orders
         self.gateway = gateway

@@ -18,10 +18,10 @@ from murmur import notices, plans, texts
 from murmur.clock import Clock
 from murmur.errors import MurmurError
 from murmur.models import PlanKind
+from murmur.ports import Button
 from murmur.store.batch import Ref
 from murmur.store.repositories import Repositories
 from murmur.store.users import EXPIRY_INDEX, REMIND_INDEX, day_bucket
-from murmur.telegram.gateway import Button
 
 log = logging.getLogger(__name__)
 FIRST_RUN_LOOKBACK_DAYS = 8

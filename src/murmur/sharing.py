@@ -4,30 +4,14 @@ it; only ever the asking person's own link, and nothing about anyone who wrote t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
-from murmur import cards, texts
+from murmur import cards, links, texts
 from murmur.errors import NotFoundError
 from murmur.models import User
+from murmur.ports import PreparedMessage, PreparedMessages, ShareCard
 from murmur.store.repositories import Repositories
-from murmur.telegram import links
 
 LINK = "link"  # the plain invitation, without a question
 MAX_QUERY_CHARS = 64  # what an inline query is matched on; Telegram sends up to 256
-
-
-@dataclass(frozen=True, slots=True)
-class ShareCard:
-    """One thing to share: what the chat shows before sending (title, description) and after (the message text and
-    one URL button to the deep link). A URL button, not a web_app one: those work only in the bot's own chat."""
-
-    id: str  # the card id (or LINK): the inline result's id
-    title: str
-    description: str
-    message_text: str
-    button_text: str
-    url: str
 
 
 def _matches(query: str, *fields: str) -> bool:
@@ -63,20 +47,6 @@ def share_card(user: User, card_id: str, bot_username: str, own_question: str | 
         button,
         links.card_link(bot_username, user.link_code, card_id),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    """What savePreparedInlineMessage answers: the id `WebApp.shareMessage` takes, and until when it works."""
-
-    id: str
-    expiration_date: int
-
-
-class PreparedMessages(Protocol):
-    """The Bot API's savePreparedInlineMessage, as sharing needs it (implemented by the BotGateway)."""
-
-    def save_prepared_message(self, user_id: int, card: ShareCard) -> PreparedMessage: ...
 
 
 class Sharing:

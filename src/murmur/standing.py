@@ -58,7 +58,7 @@ class Standings:
 
     def registration_op(self, user_id: int, referred: bool) -> Op:
         """For the sign-up's transaction: refuses a banned person; marks a sign-up counted as a referral."""
-        return self.repos.people.registration_op(self._of(user_id), referred, BannedError)
+        return self.repos.people.registration_op(self._of(user_id), referred).failing_with(BannedError)
 
     def set_banned(self, user_id: int, banned: bool) -> None:
         """The record, and the account's row if there is one, in one transaction: a sign-up or an erasure

@@ -86,8 +86,7 @@ class Stories:
                 f"story#{owner_id}#{hour}",
                 STORIES_PER_HOUR,
                 (hour + 1) * 3600 + 60,
-                lambda: RateLimitedError("too many stories this hour", retry_after=retry),
-            )
+            ).failing_with(lambda: RateLimitedError("too many stories this hour", retry_after=retry))
         )
         token = secrets.token_urlsafe(TOKEN_BYTES)
         expires_at = now + STORY_SECONDS

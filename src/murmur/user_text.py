@@ -104,6 +104,12 @@ def clean_text(raw: str, max_chars: int, what: str = "text") -> str:
     return value
 
 
+def preview_is_whole(text: str) -> bool:
+    """The free preview already shows every word: the message is readable, and there is nothing to sell."""
+    words = text.split()
+    return len(words) <= PREVIEW_WORDS and len(" ".join(words)) <= PREVIEW_MAX_CHARS
+
+
 def preview(text: str) -> str:
     """The free part of a message: its first three words that show something, capped so that one long word
     cannot reveal it all. Bidirectional controls are dropped (messages stored before they were refused may

@@ -73,7 +73,7 @@ def services_as(stack: LocalStack, function: str, settings: Any = None) -> Any:
 
     from murmur.composition import Services
     from murmur.config import Settings
-    from murmur.store.dynamo import botocore_session
+    from murmur.store.botocore_session import botocore_session
 
     key, secret = stack.aws.credentials(function)
     client = botocore_session().create_client(

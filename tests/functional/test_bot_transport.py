@@ -13,7 +13,8 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden, NetworkError, TimedOut
 
-from murmur.telegram.gateway import BotApiPool, Button, HttpGateway
+from murmur.ports import Button
+from murmur.telegram.gateway import BotApiPool, HttpGateway
 from murmur.telegram.transport import PooledRequest
 from sandbox.fake_bot_api import FakeBotApi
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from murmur.composition import Services
 from murmur.config import Settings
-from murmur.store.dynamo import botocore_session
+from murmur.store.botocore_session import botocore_session
 
 TABLES = {
     k: "t" for k in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE", "PAYMENTS_TABLE", "STATE_TABLE")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
+from murmur.reconciliation import CURSOR, Reconciled, reconcile_from
 from sandbox.local_stack import LocalStack
 from tests.functional.helpers import buy, operator_services, payment_rows, person, read, send
 
@@ -90,11 +91,15 @@ def test_reconciliation_applies_a_refund_made_outside_the_bot(stack: LocalStack)
 
 def test_overlapping_reconciliations_count_each_transaction_once(stack: LocalStack) -> None:
     """Two runs read the same page; the one that commits second finds the offset moved and adds nothing."""
-    from murmur.reconciliation import reconcile
-
     services = operator_services(stack)
+
+    def reconcile(gateway: Any) -> Reconciled:
+        """A run as the cron's: from the offset it read."""
+        (offset,) = services.repos.batch.get([services.repos.state.cursor_ref(CURSOR)], consistent=True)
+        return reconcile_from(offset, services.repos, services.orders, gateway)
+
     stack.run_cron()  # everything earlier is counted
-    before = services.repos.state.revenue()
+    before = services.admin_stats.totals().revenue
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "this one is counted exactly once")["message_id"]
     buy(stack, owner, "unlock", mid)
@@ -110,12 +115,12 @@ def test_overlapping_reconciliations_count_each_transaction_once(stack: LocalSta
             page = services.gateway.star_transactions(offset, limit)
             if not self.raced:
                 self.raced = True
-                other = reconcile(services.repos, services.orders, services.gateway)
+                other = reconcile(services.gateway)
                 assert other.revenue["stars_unlock"] == 1
             return page
 
-    late = reconcile(services.repos, services.orders, cast(Any, Overlapping()))
+    late = reconcile(Overlapping())
     assert late.revenue == {}  # its commit found the offset moved: nothing added twice
-    after = services.repos.state.revenue()
+    after = services.admin_stats.totals().revenue
     assert after["stars_unlock"] - before.get("stars_unlock", 0) == 1
     assert after["count_unlock"] - before.get("count_unlock", 0) == 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from murmur.clock import FixedClock
 from murmur.renewals import Renewals
 from murmur.store.repositories import Repositories
 from murmur.store.users import day_bucket
+from tests.fixed_clock import FixedClock
 
 DAY = 86400
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from murmur.composition import Services
 from murmur.config import Settings
-from murmur.store.dynamo import botocore_session
+from murmur.store.botocore_session import botocore_session
 from sandbox.local_stack import LocalStack
 from tests.functional.helpers import buy, person
 

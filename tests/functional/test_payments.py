@@ -344,7 +344,7 @@ def test_admin_stats_show_revenue_by_product_and_affiliate_commissions(stack: Lo
     """Counted from Telegram's ledger by the cron, each transaction once (not on the payment path)."""
     stack.run_cron()  # what earlier tests paid is counted now, so the deltas below are this test's own
     operator = operator_services(stack)
-    before = operator.repos.state.revenue()
+    before = operator.admin_stats.totals().revenue
     owner, sender = person(), person()
     mid = send(stack, owner, sender, "statistics are fun to read")["message_id"]
     buy(stack, owner, "unlock", mid)
@@ -358,11 +358,11 @@ def test_admin_stats_show_revenue_by_product_and_affiliate_commissions(stack: Lo
     stack.bot_api.record_star_payment(
         owner["id"], 15, created["order_id"] + "x", affiliate={"commission_per_mille": 200, "amount": 3}
     )
-    unreconciled = operator.repos.state.revenue()
+    unreconciled = operator.admin_stats.totals().revenue
     assert unreconciled == before  # paying writes nothing to the summary: no shared item on the money path
     stack.run_cron()
     stack.run_cron()  # a second run finds nothing new and counts nothing twice
-    after = operator.repos.state.revenue()
+    after = operator.admin_stats.totals().revenue
 
     def delta(key: str) -> int:
         return after.get(key, 0) - before.get(key, 0)

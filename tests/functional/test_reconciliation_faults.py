@@ -30,8 +30,9 @@ from typing import Any
 
 import pytest
 
+from murmur.ports import StarTransaction
 from murmur.reconciliation import CURSOR
-from murmur.telegram.gateway import HttpGateway, StarTransaction
+from murmur.telegram.gateway import HttpGateway
 from sandbox.lambda_runtime import FunctionInvokeError
 from sandbox.local_stack import LocalStack
 from tests.functional.helpers import (
@@ -94,18 +95,19 @@ def _stars(amount: int, payload: str, charge_id: str) -> dict[str, Any]:
 
 
 def _offset(operator: Any) -> int:
-    return int(operator.repos.state.cursor(CURSOR) or 0)
+    (offset,) = operator.repos.batch.get([operator.repos.state.cursor_ref(CURSOR)], consistent=True)
+    return int(offset or 0)
 
 
 def _settled(stack: LocalStack, operator: Any) -> tuple[int, dict[str, int]]:
     """Reconcile everything earlier; the offset and the revenue summary from which a test counts."""
     stack.run_cron()
-    return _offset(operator), operator.repos.state.revenue()
+    return _offset(operator), operator.admin_stats.totals().revenue
 
 
 def _added(operator: Any, before: dict[str, int]) -> dict[str, int]:
     """What the revenue summary gained since `before` (zeros left out)."""
-    after = operator.repos.state.revenue()
+    after = operator.admin_stats.totals().revenue
     delta = {key: after.get(key, 0) - before.get(key, 0) for key in {*after, *before}}
     return {key: value for key, value in delta.items() if value}
 

@@ -155,7 +155,7 @@ def test_refused_before_any_write_route_runs(signed_stack: LocalStack) -> None:
 def test_the_default_key_is_telegrams_production_key(signed_stack: LocalStack) -> None:
     """Without configuration, a signature made by anyone but Telegram's production key is refused."""
     from murmur.config import PRODUCTION_INITDATA_KEY, Settings
-    from murmur.telegram.initdata import PRODUCTION_PUBLIC_KEY
+    from murmur.initdata_keys import PRODUCTION_PUBLIC_KEY
 
     tables = {name: "t" for name in ("USERS_TABLE", "LINKS_TABLE", "MESSAGES_TABLE", "ORDERS_TABLE")}
     tables |= {"PAYMENTS_TABLE": "t", "STATE_TABLE": "t"}

@@ -359,6 +359,7 @@ def article(**overrides: Any) -> dict[str, Any]:
 
 
 UNTITLED = {k: v for k, v in article().items() if k != "title"}
+GIF = {"type": "gif", "id": "g", "gif_url": "https://a.example/g.gif", "thumbnail_url": "https://a.example/g.jpg"}
 FTP_BUTTON = {"inline_keyboard": [[{"text": "Open", "url": "ftp://x"}]]}
 
 
@@ -389,10 +390,10 @@ def test_an_inline_query_is_answered_once_and_in_time(fake: FakeBotApi, ticker: 
     ("results", "description"),
     [
         ([article()] * 2, "RESULT_ID_DUPLICATE"),
-        ([article(id=f"r{i}") for i in range(51)], "Too many inline query results specified"),
+        ([article(id=f"r{i}") for i in range(51)], "too many inline query results specified"),
         ([article(id="")], "RESULT_ID_INVALID"),
         ([article(id="x" * 65)], "RESULT_ID_INVALID"),
-        ([UNTITLED], 'Can\'t parse inline query result: Can\'t find field "title"'),
+        ([UNTITLED], 'can\'t parse inline query result: Can\'t find field "title"'),
         ([article(input_message_content={"message_text": "  "})], "MESSAGE_EMPTY"),
         ([article(input_message_content={"message_text": "x" * 4097})], "MESSAGE_TOO_LONG"),
         (
@@ -401,7 +402,7 @@ def test_an_inline_query_is_answered_once_and_in_time(fake: FakeBotApi, ticker: 
         ),
         ([article(reply_markup=FTP_BUTTON)], "Unsupported URL protocol"),
         ([{"type": "photo", "id": "p", "photo_url": "https://a.example/p.jpg"}], 'Can\'t find field "thumbnail_url"'),
-        ({"not": "an array"}, "Expected an Array of inline query results"),
+        ({"not": "an array"}, "expected an Array of inline query results"),
     ],
     ids=[
         "duplicate-ids", "51-results", "empty-id", "long-id", "no-title", "blank-text", "long-text",
@@ -439,7 +440,7 @@ def test_a_prepared_message_names_its_user_a_result_and_where_it_may_go(fake: Fa
         ({"user_id": 42, "result": article()}, "at least one of allow_user_chats"),
         ({"result": article(), "allow_user_chats": True}, 'parameter "user_id" is required'),
         ({"user_id": 42, "allow_user_chats": True}, 'parameter "result" is required'),
-        ({"user_id": 42, "result": article(type="gif"), "allow_user_chats": True}, "not emulated"),
+        ({"user_id": 42, "result": GIF, "allow_user_chats": True}, "not emulated"),
         ({"user_id": 42, "result": [article()], "allow_user_chats": True}, "must be an Object"),
     ]:
         assert description in refusal(bot_call(fake, "savePreparedInlineMessage", params))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from murmur.clock import FixedClock
 from murmur.delivery import KEEP_SECONDS, Delivery, NoticeDelivery, Pacer, buttons_json, buttons_of
 from murmur.errors import TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 from murmur.notices import Notice
-from murmur.telegram.gateway import Button
+from murmur.ports import Button
+from tests.fixed_clock import FixedClock
 
 START = 1_800_000_000.0
 

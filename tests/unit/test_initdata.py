@@ -7,20 +7,14 @@ import hmac
 import subprocess
 import sys
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import pytest
 from nacl.signing import SigningKey, VerifyKey
 
 from murmur.errors import UnauthorizedError
-from murmur.telegram.initdata import (
-    MAX_INIT_DATA_BYTES,
-    PRODUCTION_PUBLIC_KEY,
-    TEST_PUBLIC_KEY,
-    validate,
-    validate_init_data,
-    validate_third_party,
-)
+from murmur.initdata_keys import PRODUCTION_PUBLIC_KEY, TEST_PUBLIC_KEY
+from murmur.telegram.initdata import MAX_INIT_DATA_BYTES, validate
 from sandbox.initdata_signer import encode_user, sign_fields, sign_init_data
 
 BOT_ID = 123456789
@@ -82,8 +76,17 @@ def reject(raw: str, match: str, **kwargs: object) -> UnauthorizedError:
     options: dict[str, object] = {"bot_token": TOKEN, "now": NOW}
     options.update(kwargs)
     with pytest.raises(UnauthorizedError, match=match) as caught:
-        validate_init_data(raw, **options)  # type: ignore[arg-type]
+        validate(raw, **options)  # type: ignore[arg-type]
     return caught.value
+
+
+def rehashed(raw: str, token: str = TOKEN) -> str:
+    """The same fields with the hash made again with `token`: what anyone holding the bot token (leaked) can
+    produce, unlike Telegram's Ed25519 signature, which only the signature check can refuse."""
+    pairs = [pair.partition("=") for pair in raw.split("&") if not pair.startswith("hash=")]
+    fields = sorted((unquote_plus(k), unquote_plus(v)) for k, _, v in pairs)
+    check_string = "\n".join(f"{k}={v}" for k, v in fields)
+    return "&".join(f"{k}={v}" for k, _, v in pairs) + f"&hash={hmac_hex(token, check_string)}"
 
 
 def replace_field(raw: str, key: str, encoded_value: str) -> str:
@@ -101,7 +104,7 @@ def drop_field(raw: str, key: str) -> str:
 def test_round_trip_returns_every_field() -> None:
     raw = signed()
 
-    data = validate_init_data(raw, bot_token=TOKEN, now=NOW)
+    data = validate(raw, bot_token=TOKEN, now=NOW)
 
     assert data.user.id == 424242
     assert data.user.first_name == "Ада"
@@ -122,7 +125,7 @@ def test_round_trip_returns_every_field() -> None:
 def test_minimal_user_gets_defaults() -> None:
     raw = sign_init_data(TOKEN, {"id": 7, "first_name": "Bo"}, auth_date=AUTH_DATE)
 
-    data = validate_init_data(raw, bot_token=TOKEN, now=NOW)
+    data = validate(raw, bot_token=TOKEN, now=NOW)
 
     assert (data.user.id, data.user.last_name, data.user.username) == (7, None, None)
     assert (data.user.is_premium, data.user.allows_write_to_pm) == (False, False)
@@ -130,7 +133,7 @@ def test_minimal_user_gets_defaults() -> None:
 
 
 def test_repr_does_not_show_who_the_user_is() -> None:
-    data = validate_init_data(signed(), bot_token=TOKEN, now=NOW)
+    data = validate(signed(), bot_token=TOKEN, now=NOW)
 
     text = repr(data)
 
@@ -146,14 +149,14 @@ def test_repr_does_not_show_who_the_user_is() -> None:
 def test_non_ascii_and_reserved_characters_survive(first_name: str) -> None:
     raw = signed(user={"id": 1, "first_name": first_name, "last_name": "🙂"})
 
-    data = validate_init_data(raw, bot_token=TOKEN, now=NOW)
+    data = validate(raw, bot_token=TOKEN, now=NOW)
 
     assert data.user.first_name == first_name
     assert data.user.last_name == "🙂"
 
 
 def test_telegram_published_init_data_passes_hmac_including_signature() -> None:
-    data = validate_init_data(PUBLISHED_INIT_DATA, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE)
+    data = validate(PUBLISHED_INIT_DATA, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE)
 
     assert data.user.id == 279058397
     assert data.user.first_name == "Vladislav + - ? /"
@@ -162,10 +165,7 @@ def test_telegram_published_init_data_passes_hmac_including_signature() -> None:
 
 
 def test_telegram_published_init_data_passes_ed25519_with_production_key() -> None:
-    data = validate_third_party(PUBLISHED_INIT_DATA, bot_id=7342037359, now=PUBLISHED_AUTH_DATE)
-    assert data.user.id == 279058397
-
-    both = validate(PUBLISHED_INIT_DATA, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE)
+    both = validate(PUBLISHED_INIT_DATA, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE, require_signature=True)
     assert both.user.id == 279058397
 
 
@@ -174,7 +174,7 @@ def test_hmac_without_signature_field_would_not_match_telegram() -> None:
     # would still match once the field is removed. It does not: the field is covered.
     forged = drop_field(PUBLISHED_INIT_DATA, "signature")
     with pytest.raises(UnauthorizedError, match="hash does not match"):
-        validate_init_data(forged, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE)
+        validate(forged, bot_token=PUBLISHED_TOKEN, now=PUBLISHED_AUTH_DATE)
 
 
 # --- how values are read --------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_empty_valued_field_is_part_of_the_check_string() -> None:
     check_string = f"auth_date={AUTH_DATE}\nchat_instance=\nuser={user_json}"
     raw = f"user={quote(user_json)}&chat_instance=&auth_date={AUTH_DATE}&hash={hmac_hex(TOKEN, check_string)}"
 
-    data = validate_init_data(raw, bot_token=TOKEN, now=NOW)
+    data = validate(raw, bot_token=TOKEN, now=NOW)
 
     assert data.chat_instance == ""
     # The same data hashed as if the empty field were dropped must not pass.
@@ -200,7 +200,7 @@ def test_plus_and_percent20_both_decode_to_space(space: str) -> None:
     encoded_user = quote(user_json, safe="").replace("%20", space)
     raw = f"user={encoded_user}&auth_date={AUTH_DATE}&hash={hmac_hex(TOKEN, check_string)}"
 
-    assert validate_init_data(raw, bot_token=TOKEN, now=NOW).user.first_name == "Mary Ann"
+    assert validate(raw, bot_token=TOKEN, now=NOW).user.first_name == "Mary Ann"
 
 
 def test_literal_plus_must_arrive_as_percent2b() -> None:
@@ -209,7 +209,7 @@ def test_literal_plus_must_arrive_as_percent2b() -> None:
     digest = hmac_hex(TOKEN, check_string)
 
     good = f"user={quote(user_json, safe='')}&auth_date={AUTH_DATE}&hash={digest}"
-    assert validate_init_data(good, bot_token=TOKEN, now=NOW).user.first_name == "A+B"
+    assert validate(good, bot_token=TOKEN, now=NOW).user.first_name == "A+B"
 
     # An unencoded "+" means a space, so the value no longer matches what was hashed.
     bad = f"user={quote(user_json, safe='+')}&auth_date={AUTH_DATE}&hash={digest}"
@@ -312,7 +312,7 @@ def test_expired_is_rejected() -> None:
 
 
 def test_exactly_max_age_is_accepted() -> None:
-    data = validate_init_data(signed(), bot_token=TOKEN, now=AUTH_DATE + 3600, max_age=3600)
+    data = validate(signed(), bot_token=TOKEN, now=AUTH_DATE + 3600, max_age=3600)
     assert data.auth_date == AUTH_DATE
 
 
@@ -325,7 +325,7 @@ def test_future_beyond_skew_is_rejected() -> None:
 
 
 def test_future_within_skew_is_accepted() -> None:
-    assert validate_init_data(signed(), bot_token=TOKEN, now=AUTH_DATE - 60).auth_date == AUTH_DATE
+    assert validate(signed(), bot_token=TOKEN, now=AUTH_DATE - 60).auth_date == AUTH_DATE
 
 
 def test_missing_auth_date_is_rejected() -> None:
@@ -399,41 +399,28 @@ def test_error_messages_never_include_hash_token_or_user_data() -> None:
 # --- Ed25519 ---------------------------------------------------------------------------------
 
 
-def test_third_party_round_trip_with_own_keypair() -> None:
+def test_signature_round_trip_with_own_keypair() -> None:
     raw = signed(ed25519_signing_key_hex=SEED_HEX)
 
-    data = validate_third_party(raw, bot_id=BOT_ID, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
+    data = validate(raw, bot_token=TOKEN, now=NOW, public_key_hex=PUBLIC_KEY_HEX, require_signature=True)
 
     assert data.user.id == 424242
     assert data.start_param == "ref_abc"
 
 
-def test_third_party_does_not_need_the_hash() -> None:
-    raw = drop_field(signed(ed25519_signing_key_hex=SEED_HEX), "hash")
-    assert validate_third_party(raw, bot_id=BOT_ID, now=NOW, public_key_hex=PUBLIC_KEY_HEX).user.id == 424242
-
-
-def test_third_party_tampered_field_fails() -> None:
-    raw = replace_field(signed(ed25519_signing_key_hex=SEED_HEX), "chat_type", "group")
+def test_a_field_changed_by_whoever_holds_the_token_fails_the_signature() -> None:
+    raw = rehashed(replace_field(signed(ed25519_signing_key_hex=SEED_HEX), "chat_type", "group"))
+    # The hash passes (else the refusal would say so); the signature does not.
     with pytest.raises(UnauthorizedError, match="signature is not Telegram's"):
-        validate_third_party(raw, bot_id=BOT_ID, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
+        validate(raw, bot_token=TOKEN, now=NOW, public_key_hex=PUBLIC_KEY_HEX, require_signature=True)
 
 
-def test_third_party_other_bot_id_fails() -> None:
-    raw = signed(ed25519_signing_key_hex=SEED_HEX)
+def test_the_signature_is_bound_to_the_bot_id() -> None:
+    """Data Telegram signed for one bot, re-hashed with another bot's token, is that other bot's no more."""
+    other = f"{BOT_ID + 1}:AAE-another-bot-token"
+    raw = rehashed(signed(ed25519_signing_key_hex=SEED_HEX), other)
     with pytest.raises(UnauthorizedError, match="signature is not Telegram's"):
-        validate_third_party(raw, bot_id=BOT_ID + 1, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
-
-
-def test_third_party_defaults_to_telegram_production_key() -> None:
-    raw = signed(ed25519_signing_key_hex=SEED_HEX)
-    with pytest.raises(UnauthorizedError, match="signature is not Telegram's"):
-        validate_third_party(raw, bot_id=BOT_ID, now=NOW)
-
-
-def test_third_party_without_signature_fails() -> None:
-    with pytest.raises(UnauthorizedError, match="no signature"):
-        validate_third_party(signed(), bot_id=BOT_ID, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
+        validate(raw, bot_token=other, now=NOW, public_key_hex=PUBLIC_KEY_HEX, require_signature=True)
 
 
 @pytest.mark.parametrize(
@@ -449,9 +436,9 @@ def test_third_party_without_signature_fails() -> None:
 def test_malformed_or_altered_signature_fails(mangle: Callable[[str], str], match: str) -> None:
     raw = signed(ed25519_signing_key_hex=SEED_HEX)
     signature = next(p for p in raw.split("&") if p.startswith("signature=")).partition("=")[2]
-    raw = replace_field(raw, "signature", quote(mangle(signature), safe=""))
+    raw = rehashed(replace_field(raw, "signature", quote(mangle(signature), safe="")))
     with pytest.raises(UnauthorizedError, match=match):
-        validate_third_party(raw, bot_id=BOT_ID, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
+        validate(raw, bot_token=TOKEN, now=NOW, public_key_hex=PUBLIC_KEY_HEX)
 
 
 def test_validate_checks_ed25519_when_signature_is_present() -> None:
@@ -505,7 +492,7 @@ def test_production_and_test_keys_are_the_published_ones() -> None:
 def test_bad_public_key_is_a_setup_error() -> None:
     raw = signed(ed25519_signing_key_hex=SEED_HEX)
     with pytest.raises(ValueError, match="public_key_hex"):
-        validate_third_party(raw, bot_id=BOT_ID, now=NOW, public_key_hex="abcd")
+        validate(raw, bot_token=TOKEN, now=NOW, public_key_hex="abcd")
 
 
 def test_importing_the_module_does_not_import_nacl() -> None:

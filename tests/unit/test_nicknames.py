@@ -5,10 +5,18 @@ from __future__ import annotations
 import math
 import re
 
-from murmur.abuse import NICKNAME_SPACE, nickname, nickname_collision_chance, pseudonym
+from murmur.pseudonyms import NICKNAME_SPACE, nickname, pseudonym
 
 SECRET = b"unit-test pseudonym secret"
 INBOX = 4_200_000_001
+
+
+def nickname_collision_chance(senders: int, space: int = NICKNAME_SPACE) -> float:
+    """The chance that two of `senders` to one inbox share a nickname (the birthday problem, exact product)."""
+    distinct = 1.0
+    for i in range(senders):
+        distinct *= (space - i) / space
+    return 1.0 - distinct
 
 
 def test_two_thousand_senders_to_one_inbox_get_two_thousand_nicknames() -> None:

@@ -91,7 +91,7 @@ def test_every_invoice_is_in_every_language_within_telegrams_limits(product_id: 
 
 
 def test_a_hint_names_the_senders_language_in_the_readers_language() -> None:
-    from murmur.inbox import describe_clue
+    from murmur.clues import describe_clue
 
     assert describe_clue("language:ru", "en") == "Their Telegram is set to Russian"
     assert describe_clue("language:ru", "ru") == "Язык их Telegram: русский"

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from murmur import catalog, errors
-from murmur.api import auth
+from murmur.api import auth, resolver_routes
 from murmur.api.errors import domain_error, error_response, unexpected_error, validation_error
 from murmur.api.routes import cards, inbox, links, me, orders, sharing
 from murmur.api.schemas import STORY_IMAGE_BASE64_CHARS, CatalogOut, ErrorOut, ProductOut, success
@@ -98,7 +98,7 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
             document.append(_openapi_document(app))
         return Response(200, "application/json", document[0])
 
-    for route in app._static_routes + app._dynamic_routes:
+    for route in resolver_routes.routes(app):
         if route.include_in_schema:
             # Every route can answer with the error envelope; authenticated routes say so per route,
             # because Powertools reads an empty per-route `security` as "inherit the global one".
@@ -111,7 +111,7 @@ def build_resolver(services: Services) -> APIGatewayHttpResolver:
 def _no_route(app: APIGatewayHttpResolver) -> Response:
     """404 for an unknown path; 405 with `Allow` for a known path and another method."""
     path = app.current_event.path
-    allowed = sorted({r.method.upper() for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(path)})
+    allowed = sorted({r.method.upper() for r in resolver_routes.routes(app) if r.rule.fullmatch(path)})
     if allowed:
         return error_response(405, "method_not_allowed", f"use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
     return error_response(404, "not_found", "no such route")

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from murmur.cards import CARD_ID, QUESTION_MAX_CHARS
+from murmur.config import Limits
 from murmur.stories import MAX_STORY_BYTES
 from murmur.user_text import VISIBLE_CHARACTER
 
@@ -25,6 +26,8 @@ STORY_IMAGE_BASE64_CHARS = -(-MAX_STORY_BYTES // 3) * 4
 GiftKind = Literal["heart", "fire", "crown"]
 TELEGRAM_GIFT_ID = r"^[0-9]{1,20}$"  # Gift.id: Telegram's gift ids are 64-bit numbers, as a String
 ProductId = Literal["unlock", "hint", "plus_week", "pro_month", "gift_heart", "gift_fire", "gift_crown"]
+# The lengths the domain enforces (`clean_text` with these limits), said in the schema: one number each.
+LIMITS = Limits()
 
 
 class Strict(BaseModel):
@@ -36,7 +39,7 @@ class SendMessageIn(Strict):
     # One gift at most: the document says so (`not` both fields), so a client and a fuzzer know before sending.
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["gift", "telegram_gift"]}})
 
-    text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
+    text: str = Field(min_length=1, max_length=LIMITS.message_chars, pattern=TEXT)
     gift: GiftKind | None = None
     show_nickname: bool = False
     # The question card the message answers (`GET /api/cards`; `own`: the owner's own question).
@@ -79,11 +82,11 @@ class SettingsIn(Strict):
 
 
 class ReplyIn(Strict):
-    text: str = Field(min_length=1, max_length=1000, pattern=TEXT)
+    text: str = Field(min_length=1, max_length=LIMITS.reply_chars, pattern=TEXT)
 
 
 class ReportIn(Strict):
-    reason: str = Field(default="", max_length=300, pattern=OPTIONAL_TEXT)
+    reason: str = Field(default="", max_length=LIMITS.report_chars, pattern=OPTIONAL_TEXT)
 
 
 class OrderIn(Strict):

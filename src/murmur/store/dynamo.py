@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import botocore.loaders
-import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from murmur.errors import ConflictError, MurmurError, StorageUnavailableError
+from murmur.store.botocore_session import botocore_session
 
 Item = dict[str, Any]
+# What a write raises when its condition does not hold: a domain error class, or a function that builds one (with
+# the retry_after of a rate window, say).
+ConditionFailed = Callable[[], MurmurError]
 
 
 def make_client(region: str, endpoint_url: str | None = None) -> Any:
@@ -45,28 +46,6 @@ def _without_account_id_endpoints() -> dict[str, str]:
     if "account_id_endpoint_mode" in Config.OPTION_DEFAULTS:
         return {"account_id_endpoint_mode": "disabled"}
     return {}
-
-
-# The only AWS services this code calls (DynamoDB, and SSM for secrets on a cold start).
-SERVICES = ("dynamodb", "ssm")
-
-
-class _KnownServicesLoader(botocore.loaders.Loader):
-    """botocore's data loader, told which services exist. Before loading any model it checks the name
-    against `list_available_services`, which walks every service directory botocore ships (about 420
-    directories, 2,700 stat calls: ~20 ms of each cold start, measured in bench/). Models are still
-    loaded from botocore's own data, and a name outside SERVICES is still refused."""
-
-    def list_available_services(self, type_name: str) -> list[str]:
-        return sorted(SERVICES)
-
-
-@functools.cache
-def botocore_session() -> Any:
-    """One session per process: it caches the service models that every client would load again."""
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _KnownServicesLoader())
-    return session
 
 
 def error_code(exc: BaseException) -> str:
@@ -118,10 +97,15 @@ def get_map(item: Item, name: str) -> dict[str, str]:
 # ----------------------------------------------------------------------- transactions
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One element of TransactWriteItems, with the domain error to raise if its condition fails."""
+    """One write (an element of TransactWriteItems, or a single conditional write) and the domain error to raise if
+    its condition fails: a ConflictError unless the caller says which (`failing_with`)."""
 
     request: dict[str, Any]
-    on_condition_failed: Callable[[], MurmurError] | None = None
+    on_condition_failed: ConditionFailed | None = None
+
+    def failing_with(self, error: ConditionFailed) -> Op:
+        """This write, raising `error()` when its condition does not hold."""
+        return replace(self, on_condition_failed=error)
 
     def condition_failed(self) -> MurmurError:
         """The error to raise when this op's condition did not hold."""

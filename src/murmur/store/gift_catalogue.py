@@ -32,12 +32,9 @@ class GiftCatalogueRepository:
         self.table = table
 
     def ref(self) -> Ref[GiftCatalogue]:
+        """For a BatchGetItem: the cron's (consistent, with its cursors), the send page's (eventually consistent:
+        a page may show a list a few hundred milliseconds old)."""
         return Ref(self.table, {"pk": s(KEY)}, _catalogue)
-
-    def get(self) -> GiftCatalogue | None:
-        """Eventually consistent: a page may show a list a few hundred milliseconds old."""
-        item = self.client.get_item(TableName=self.table, Key={"pk": s(KEY)}).get("Item")
-        return _catalogue(item) if item else None
 
     def save(self, gifts: list[TelegramGift], fetched_at: int) -> None:
         listed = [

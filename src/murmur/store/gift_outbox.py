@@ -130,7 +130,7 @@ class GiftOutboxRepository:
         else:
             self._if_held(gift, "SET due_at = :next", {":next": n(due_at)})
 
-    def settle_op(self, gift: OwedGift, now: int, on_lost: Any = None) -> Op:
+    def settle_op(self, gift: OwedGift, now: int) -> Op:
         """Done with it (sent or refunded), if the hold is still this caller's: out of the index, and nothing left
         of whom it was from or for; the husk expires now for TTL to delete."""
         return Op(
@@ -144,11 +144,10 @@ class GiftOutboxRepository:
                     "ExpressionAttributeNames": {"#ttl": "ttl", **{f"#d{i}": name for i, name in enumerate(_DETAILS)}},
                     "ExpressionAttributeValues": {":now": n(now), ":held": n(gift.held_until)},
                 }
-            },
-            on_lost,
+            }
         )
 
-    def claim_spend_op(self, transaction_id: str, expires_at: int, on_taken: Any = None) -> Op:
+    def claim_spend_op(self, transaction_id: str, expires_at: int) -> Op:
         """A gift_purchase in the Stars ledger, taken as the spend of one owed gift: never of a second one."""
         return Op(
             {
@@ -157,8 +156,7 @@ class GiftOutboxRepository:
                     "Item": {"pk": s(f"{SPEND_PREFIX}{transaction_id}"), "ttl": n(expires_at)},
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
-            },
-            on_taken,
+            }
         )
 
     def _if_held(self, gift: OwedGift, update: str, values: dict[str, Any]) -> None:

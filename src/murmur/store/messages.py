@@ -118,7 +118,7 @@ class MessagesRepository:
             }
         )
 
-    def set_unlocked_op(self, recipient_id: int, message_id: str, unlocked: bool, on_failed: Any = None) -> Op:
+    def set_unlocked_op(self, recipient_id: int, message_id: str, unlocked: bool) -> Op:
         return Op(
             {
                 "Update": {
@@ -128,11 +128,10 @@ class MessagesRepository:
                     "ConditionExpression": "attribute_exists(message_id)",
                     "ExpressionAttributeValues": {":v": b(unlocked)},
                 }
-            },
-            on_failed,
+            }
         )
 
-    def unlock_op(self, recipient_id: int, message_id: str, on_failed: Any = None) -> Op:
+    def unlock_op(self, recipient_id: int, message_id: str) -> Op:
         """A paid unlock: fails on a message that is gone or unlocked already (a second unlock would give nothing,
         and refunding it would lock the message the first one paid for)."""
         return Op(
@@ -145,11 +144,10 @@ class MessagesRepository:
                     "AND (attribute_not_exists(unlocked) OR unlocked = :f)",
                     "ExpressionAttributeValues": {":t": b(True), ":f": b(False)},
                 }
-            },
-            on_failed,
+            }
         )
 
-    def reveal_hint_op(self, recipient_id: int, message_id: str, on_failed: Any = None) -> Op:
+    def reveal_hint_op(self, recipient_id: int, message_id: str) -> Op:
         """One more clue, never beyond the ladder the sender was shown."""
         return Op(
             {
@@ -160,8 +158,7 @@ class MessagesRepository:
                     "ConditionExpression": "attribute_exists(message_id) AND hints_revealed < size(clues)",
                     "ExpressionAttributeValues": {":one": n(1)},
                 }
-            },
-            on_failed,
+            }
         )
 
     def hide_hint_op(self, recipient_id: int, message_id: str) -> Op:
@@ -220,11 +217,9 @@ class MessagesRepository:
             }
         )
 
-    def replies_op(
-        self, recipient_id: int, message_id: str, replies: list[OwnerReply], count: int, on_failed: Any = None
-    ) -> Op:
+    def replies_op(self, recipient_id: int, message_id: str, replies: list[OwnerReply], count: int) -> Op:
         """The owner's replies as they are now (`replies`, already bounded) and how many there have been in all, if
-        the message still holds the `count - 1` replies they were computed from (`on_failed` otherwise)."""
+        the message still holds the `count - 1` replies they were computed from (its condition fails otherwise)."""
         before = count - 1
         values: Item = {
             ":replies": {"L": [{"M": {"text": s(r.text), "sent_at": n(r.sent_at)}} for r in replies]},
@@ -242,12 +237,11 @@ class MessagesRepository:
                     + ("reply_count = :before" if before else "attribute_not_exists(reply_count)"),
                     "ExpressionAttributeValues": values,
                 }
-            },
-            on_failed,
+            }
         )
 
-    def report_op(self, recipient_id: int, message_id: str, reason: str, now: int, on_failed: Any) -> Op:
-        """Flag a message for the admins' review, the first time only (`on_failed` otherwise): `reported` for
+    def report_op(self, recipient_id: int, message_id: str, reason: str, now: int) -> Op:
+        """Flag a message for the admins' review, the first time only (its condition fails otherwise): `reported` for
         good, and `review` = "pending" with `reported_at`, the keys of the sparse index REVIEW_INDEX, until an
         admin decides (`reviewed`). The reason stays on the message, and goes with it when it is erased."""
         names = {"#review": "review", "#at": "reported_at"}
@@ -268,8 +262,7 @@ class MessagesRepository:
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
                 }
-            },
-            on_failed,
+            }
         )
 
     def to_review(self, limit: int) -> list[ReportToReview]:

@@ -147,9 +147,9 @@ class OrdersRepository:
             }
         )
 
-    def cancel_op(self, order_id: str, on_failed: Any) -> Op:
+    def cancel_op(self, order_id: str) -> Op:
         """The buyer gave up a pending order (ADR 0011): deleted with any message waiting in it, so nothing can pay
-        it any more; `on_failed` if it was paid (or is gone) meanwhile."""
+        it any more; its condition fails if it was paid (or is gone) meanwhile."""
         return Op(
             {
                 "Delete": {
@@ -159,8 +159,7 @@ class OrdersRepository:
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": {":pending": s(OrderStatus.PENDING.value)},
                 }
-            },
-            on_failed,
+            }
         )
 
     def mark_refunded_op(self, order_id: str) -> Op:

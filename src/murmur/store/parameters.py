@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from murmur.store.dynamo import botocore_session
+from murmur.store.botocore_session import botocore_session
 
 
 def read_parameters(names: Sequence[str], region: str, optional: Collection[str] = ()) -> dict[str, str]:

@@ -37,7 +37,7 @@ class PaymentsRepository:
     def ref(self, charge_id: str) -> Ref[Payment]:
         return Ref(self.table, {"charge_id": s(charge_id)}, _to_payment)
 
-    def record_op(self, p: Payment, on_duplicate: Any = None) -> Op:
+    def record_op(self, p: Payment) -> Op:
         item: Item = {
             "charge_id": s(p.charge_id),
             "user_id": n(p.user_id),
@@ -63,8 +63,7 @@ class PaymentsRepository:
                     "Item": item,
                     "ConditionExpression": "attribute_not_exists(charge_id)",
                 }
-            },
-            on_duplicate,
+            }
         )
 
     def get(self, charge_id: str) -> Payment | None:
@@ -84,7 +83,7 @@ class PaymentsRepository:
         )
         return [_to_payment(i) for i in page.get("Items", [])]
 
-    def mark_refunded_op(self, charge_id: str, at: int, on_already: Any = None) -> Op:
+    def mark_refunded_op(self, charge_id: str, at: int) -> Op:
         return Op(
             {
                 "Update": {
@@ -99,8 +98,7 @@ class PaymentsRepository:
                         ":at": n(at),
                     },
                 }
-            },
-            on_already,
+            }
         )
 
     def anonymize(self, charge_id: str) -> None:

@@ -54,7 +54,7 @@ class PeopleRepository:
             update["UpdateExpression"] = "REMOVE banned"
         return Op({"Update": update})
 
-    def registration_op(self, person: str, referred: bool, on_banned: Any) -> Op:
+    def registration_op(self, person: str, referred: bool) -> Op:
         """In the sign-up's transaction: the person is not banned (checked again where it is written, so a ban
         landing meanwhile refuses the sign-up), that they joined (so coming back after erasure is not a new
         person's sign-up), and, when the sign-up counts as a referral, that it did."""
@@ -68,6 +68,5 @@ class PeopleRepository:
                     "ConditionExpression": NOT_BANNED,
                     "ExpressionAttributeValues": {**values, ":yes": b(True)},
                 }
-            },
-            on_banned,
+            }
         )

@@ -55,7 +55,7 @@ class ReceiptsRepository:
         ).get("Item")
         return _to_receipt(item) if item else None
 
-    def put_op(self, sender_id: int, idempotency_key: str, receipt: SendReceipt, now: int, on_failed: Any) -> Op:
+    def put_op(self, sender_id: int, idempotency_key: str, receipt: SendReceipt, now: int) -> Op:
         """For the send's transaction: fails (and with it the whole send) while a live receipt holds the key.
         An expired one that TTL has not deleted yet (it may lag by days) is overwritten."""
         item: Item = {
@@ -76,6 +76,5 @@ class ReceiptsRepository:
                     "ExpressionAttributeNames": {"#ttl": "ttl"},
                     "ExpressionAttributeValues": {":now": n(now)},
                 }
-            },
-            on_failed,
+            }
         )

@@ -15,7 +15,7 @@ class StateRepository:
         self.table = table
 
     # ------------------------------------------------------------ rate limits
-    def window_op(self, key: str, limit: int, expires_at: int, on_failed: Any) -> Op:
+    def window_op(self, key: str, limit: int, expires_at: int) -> Op:
         """Count one event in a fixed window; fails (atomically) once the window holds `limit` events."""
         return Op(
             {
@@ -27,11 +27,10 @@ class StateRepository:
                     "ExpressionAttributeNames": {"#c": "count", "#t": "ttl"},
                     "ExpressionAttributeValues": {":one": n(1), ":limit": n(limit), ":ttl": n(expires_at)},
                 }
-            },
-            on_failed,
+            }
         )
 
-    def slow_mode_op(self, owner_id: int, pseudonym: str, now: int, until: int, on_failed: Any) -> Op:
+    def slow_mode_op(self, owner_id: int, pseudonym: str, now: int, until: int) -> Op:
         """One sender's turn in an inbox in slow mode: taken if their previous turn there has ended. Keyed by
         the per-owner pseudonym (not the Telegram id), written only by that sender's sends to that owner."""
         return Op(
@@ -43,8 +42,7 @@ class StateRepository:
                     "ExpressionAttributeNames": {"#u": "until"},
                     "ExpressionAttributeValues": {":now": n(now)},
                 }
-            },
-            on_failed,
+            }
         )
 
     # ------------------------------------------------------------ webhook updates, processed once
@@ -85,12 +83,6 @@ class StateRepository:
     def cursor_ref(self, name: str) -> Ref[str]:
         return Ref(self.table, {"pk": s(f"cursor#{name}")}, lambda item: str(item["value"]["S"]))
 
-    def cursor(self, name: str) -> str | None:
-        item = self.client.get_item(TableName=self.table, Key={"pk": s(f"cursor#{name}")}, ConsistentRead=True).get(
-            "Item"
-        )
-        return item["value"]["S"] if item else None
-
     def set_cursor(self, name: str, value: str) -> None:
         self.client.put_item(TableName=self.table, Item={"pk": s(f"cursor#{name}"), "value": s(value)})
 
@@ -130,8 +122,8 @@ class StateRepository:
             }
         )
 
-    def revenue(self) -> dict[str, int]:
-        item = self.client.get_item(TableName=self.table, Key={"pk": s(self.STATS_KEY)}, ConsistentRead=True).get(
-            "Item", {}
+    def revenue_ref(self) -> Ref[dict[str, int]]:
+        """The revenue summary, for /stats's one BatchGetItem (absent: nothing reconciled yet)."""
+        return Ref(
+            self.table, {"pk": s(self.STATS_KEY)}, lambda item: {k: int(v["N"]) for k, v in item.items() if "N" in v}
         )
-        return {k: int(v["N"]) for k, v in item.items() if "N" in v}

@@ -52,7 +52,7 @@ class TalliesRepository:
 
         return [Ref(self.table, self.key(owner_id, shard), parse) for shard in range(SHARDS)]
 
-    def count_op(self, owner_id: int, shard: int, day: int, quota: int | None, on_failed: Any) -> Op:
+    def count_op(self, owner_id: int, shard: int, day: int, quota: int | None) -> Op:
         """One more message on one shard; with a quota (the daily cap's share of this shard), only while the
         shard holds fewer than `quota` of today's messages."""
         update: dict[str, Any] = {
@@ -69,7 +69,7 @@ class TalliesRepository:
         if quota is not None:
             update["ConditionExpression"] = "attribute_not_exists(#today) OR #today < :quota"
             update["ExpressionAttributeValues"][":quota"] = n(quota)
-        return Op({"Update": update}, on_failed)
+        return Op({"Update": update})
 
     def read_one_op(self, owner_id: int, shard: int) -> Op:
         """One message fewer unread (on any shard: only the sum means anything)."""

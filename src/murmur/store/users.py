@@ -162,20 +162,18 @@ class UsersRepository:
             }
         )
 
-    def set_credits_op(self, user_id: int, before: InviteCredits, after: InviteCredits, on_failed: Any) -> Op:
+    def set_credits_op(self, user_id: int, before: InviteCredits, after: InviteCredits) -> Op:
         """The invite credits `after`, on condition they are still `before` (its version) and the account is not
         being erased: two writers that read the same credits cannot both write."""
-        return Op({"Update": self._credits_update(user_id, before, after)}, on_failed)
+        return Op({"Update": self._credits_update(user_id, before, after)})
 
-    def referral_with_credit_op(
-        self, referrer_id: int, before: InviteCredits, after: InviteCredits, on_failed: Any
-    ) -> Op:
+    def referral_with_credit_op(self, referrer_id: int, before: InviteCredits, after: InviteCredits) -> Op:
         """`add_referral_op` with the credit it earned: one update of the inviter's row (a transaction may touch
         an item once)."""
         update = self._credits_update(referrer_id, before, after)
         update["UpdateExpression"] += " ADD referrals :one"
         update["ExpressionAttributeValues"][":one"] = n(1)
-        return Op({"Update": update}, on_failed)
+        return Op({"Update": update})
 
     def _credits_update(self, user_id: int, before: InviteCredits, after: InviteCredits) -> dict[str, Any]:
         values: Item = {

@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from murmur import notices, texts
+from murmur import links, notices, texts
 from murmur.catalog import PRODUCTS, TELEGRAM_GIFT
 from murmur.errors import (
     BannedError,
@@ -40,12 +40,12 @@ from murmur.errors import (
     TelegramRefusedError,
     TelegramUnavailableError,
 )
-from murmur.inbox import CODE_RE
+from murmur.ids import CODE_RE
 from murmur.invite_credits import CreditTotals
 from murmur.models import OwedNotice, Person
 from murmur.orders import Outcome, SuccessfulPayment
-from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
-from murmur.telegram import inline, links
+from murmur.privacy import FINISHES_WITHIN_MINUTES
+from murmur.telegram import inline
 from murmur.telegram.gateway import keyboard
 from murmur.telegram.transport import PooledRequest
 
@@ -183,11 +183,10 @@ async def deleteme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     person = _person(update)
     try:
-        services.orders.stop_renewals(person.id)  # while the account is whole: nothing may charge it after
-    except TelegramUnavailableError:
+        erased = services.erasures.erase(person.id, ERASE_SECONDS)
+    except TelegramUnavailableError:  # a running Pro subscription could not be cancelled: nothing erased yet
         await _answer(update, context, texts.text("erase_later", person.language_code))
         return
-    erased = erase_user(services.repos, person.id, services.clock.now(), ERASE_SECONDS)
     key = "deleted" if erased.done else "erasing"
     # Not through the outbox: after erasure nothing may keep this chat, not even an owed "done".
     await update.effective_message.reply_text(texts.text(key, person.language_code, minutes=FINISHES_WITHIN_MINUTES))
@@ -227,9 +226,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     own ledger as the cron last reconciled it (every few minutes); invite credits earned and spent (exact)."""
     message = update.effective_message
     assert message
-    services = _services(context)
-    report = revenue_report(services.repos.state.revenue())
-    await _answer(update, context, f"{report}\n{invite_report(services.inbox.invites.totals())}")
+    totals = _services(context).admin_stats.totals()
+    await _answer(update, context, f"{revenue_report(totals.revenue)}\n{invite_report(totals.invites)}")
 
 
 def invite_report(totals: CreditTotals) -> str:
@@ -350,7 +348,8 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
             _refund_now(services, result.owed)  # the buyer hears of it once the Stars are back
         return
     services.metrics.count_by("StarsEarned", "product", result.product or "unknown", sp.total_amount)
-    if result.announce_to is not None:
+    if result.announce_to is not None:  # the message that waited for this gift's payment is stored now
+        services.metrics.count("MessagesSent")
         _announce(services, result.announce_to)
     if result.product == "unlock":
         services.metrics.count("MessagesUnlocked")

@@ -1,5 +1,5 @@
-"""The Bot API as the domain sees it: a small Protocol, and `HttpGateway`, its implementation for the
-synchronous Lambdas (the Mini App API and the cron).
+"""The Bot API behind the domain's ports (`murmur.ports`): `HttpGateway` implements them for the synchronous
+Lambdas (the Mini App API and the cron).
 
 Why not python-telegram-bot there: importing `telegram` costs about as much as the whole boto3 floor of a
 cold start (measured in bench/), and these two functions only make five plain calls. They use urllib3, which
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from murmur.errors import TelegramRateLimitedError, TelegramRefusedError, TelegramUnavailableError
 from murmur.models import TelegramGift
-from murmur.sharing import PreparedMessage, ShareCard
+from murmur.ports import Button, PreparedMessage, ShareCard, StarTransaction
 
 if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
@@ -26,61 +25,35 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 DEFAULT_RETRY_AFTER = 5  # seconds, for a 429 that does not say (Telegram's always does)
 
 
-@dataclass(frozen=True, slots=True)
-class Button:
-    text: str
-    url: str | None = None
-    web_app_url: str | None = None
-    callback_data: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        button: dict[str, Any] = {"text": self.text}
-        if self.url:
-            button["url"] = self.url
-        if self.web_app_url:
-            button["web_app"] = {"url": self.web_app_url}
-        if self.callback_data:
-            button["callback_data"] = self.callback_data
-        return button
+def button_json(button: Button) -> dict[str, Any]:
+    """An InlineKeyboardButton as the Bot API takes it."""
+    answer: dict[str, Any] = {"text": button.text}
+    if button.url:
+        answer["url"] = button.url
+    if button.web_app_url:
+        answer["web_app"] = {"url": button.web_app_url}
+    if button.callback_data:
+        answer["callback_data"] = button.callback_data
+    return answer
 
 
-@dataclass(frozen=True, slots=True)
-class StarTransaction:
-    """A Stars transaction as getStarTransactions reports it: incoming from a user, or a refund to one."""
-
-    id: str
-    user_id: int | None
-    amount: int
-    date: int
-    payload: str | None
-    incoming: bool
-    subscription_period: int | None = None
-    affiliate_stars: int = 0  # what Telegram paid an affiliate out of this transaction (Affiliate Program)
-    kind: str | None = None  # TransactionPartnerUser.transaction_type: "invoice_payment", "gift_purchase", ...
-    gift_id: str | None = None  # a "gift_purchase": the gift the bot sent (to `user_id`)
-
-    @classmethod
-    def from_json(cls, tx: dict[str, Any]) -> StarTransaction:
-        partner = tx.get("source") or tx.get("receiver") or {}
-        user = partner.get("user") or {}
-        affiliate = partner.get("affiliate") or {}
-        return cls(
-            id=str(tx["id"]),
-            user_id=int(user["id"]) if "id" in user else None,
-            amount=int(tx["amount"]),
-            date=int(tx["date"]),
-            payload=partner.get("invoice_payload"),
-            incoming="source" in tx,
-            subscription_period=partner.get("subscription_period"),
-            affiliate_stars=int(affiliate.get("amount", 0)),
-            kind=partner.get("transaction_type"),
-            gift_id=str(partner["gift"]["id"]) if isinstance(partner.get("gift"), dict) else None,
-        )
-
-    @property
-    def is_gift_purchase(self) -> bool:
-        """A real Telegram gift the bot sent with sendGift, paid from its balance."""
-        return not self.incoming and self.kind == "gift_purchase"
+def star_transaction(tx: dict[str, Any]) -> StarTransaction:
+    """A StarTransaction of getStarTransactions as the domain reads it."""
+    partner = tx.get("source") or tx.get("receiver") or {}
+    user = partner.get("user") or {}
+    affiliate = partner.get("affiliate") or {}
+    return StarTransaction(
+        id=str(tx["id"]),
+        user_id=int(user["id"]) if "id" in user else None,
+        amount=int(tx["amount"]),
+        date=int(tx["date"]),
+        payload=partner.get("invoice_payload"),
+        incoming="source" in tx,
+        subscription_period=partner.get("subscription_period"),
+        affiliate_stars=int(affiliate.get("amount", 0)),
+        kind=partner.get("transaction_type"),
+        gift_id=str(partner["gift"]["id"]) if isinstance(partner.get("gift"), dict) else None,
+    )
 
 
 def telegram_gift(gift: dict[str, Any]) -> TelegramGift | None:
@@ -92,35 +65,13 @@ def telegram_gift(gift: dict[str, Any]) -> TelegramGift | None:
     return TelegramGift(str(gift["id"]), emoji, int(gift["star_count"]), gift.get("remaining_count"))
 
 
-class BotGateway(Protocol):
-    def send_message(self, chat_id: int, text: str, buttons: list[list[Button]] | None = None) -> bool: ...
-
-    def create_invoice_link(
-        self, *, title: str, description: str, payload: str, stars: int, subscription_period: int | None
-    ) -> str: ...
-
-    def refund_star_payment(self, user_id: int, charge_id: str) -> None: ...
-
-    def edit_star_subscription(self, user_id: int, charge_id: str, cancelled: bool) -> None: ...
-
-    def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]: ...
-
-    def available_gifts(self) -> list[TelegramGift]: ...
-
-    def star_balance(self) -> int: ...
-
-    def send_gift(self, user_id: int, gift_id: str, text: str) -> None: ...
-
-    def save_prepared_message(self, user_id: int, card: ShareCard) -> PreparedMessage: ...
-
-
 def keyboard(buttons: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
     """PTB markup for our buttons, for the webhook's callbacks."""
     if not buttons:
         return None
     from telegram import InlineKeyboardMarkup
 
-    return InlineKeyboardMarkup.de_json({"inline_keyboard": [[b.as_json() for b in row] for row in buttons]}, None)
+    return InlineKeyboardMarkup.de_json({"inline_keyboard": [[button_json(b) for b in row] for row in buttons]}, None)
 
 
 class BotApiPool:
@@ -144,7 +95,7 @@ class BotApiPool:
 
 
 class HttpGateway:
-    """BotGateway over HTTPS: JSON bodies, the Bot API's `{"ok", "result" | "description"}` answers."""
+    """The ports of `murmur.ports` over HTTPS: JSON bodies, the Bot API's `{"ok", "result" | "description"}` answers."""
 
     def __init__(self, token: str, base_url: str, pool: BotApiPool | None = None) -> None:
         self._url = f"{base_url}{token}/"
@@ -178,7 +129,7 @@ class HttpGateway:
     def send_message(self, chat_id: int, text: str, buttons: list[list[Button]] | None = None) -> bool:
         """True if delivered; False if Telegram refused it for good (4xx); raises TelegramUnavailableError
         (TelegramRateLimitedError for a 429) when a later try may succeed: `murmur.delivery` decides."""
-        markup = {"inline_keyboard": [[b.as_json() for b in row] for row in buttons]} if buttons else None
+        markup = {"inline_keyboard": [[button_json(b) for b in row] for row in buttons]} if buttons else None
         try:
             self.call("sendMessage", chat_id=chat_id, text=text, reply_markup=markup)
             return True
@@ -211,7 +162,7 @@ class HttpGateway:
 
     def star_transactions(self, offset: int, limit: int) -> list[StarTransaction]:
         result = self.call("getStarTransactions", offset=offset, limit=limit)
-        return [StarTransaction.from_json(tx) for tx in result.get("transactions", [])]
+        return [star_transaction(tx) for tx in result.get("transactions", [])]
 
     def available_gifts(self) -> list[TelegramGift]:
         """getAvailableGifts: the gifts the bot can send now."""
@@ -249,5 +200,5 @@ def article_json(card: ShareCard) -> dict[str, Any]:
         "title": card.title,
         "description": card.description,
         "input_message_content": {"message_text": card.message_text, "link_preview_options": {"is_disabled": True}},
-        "reply_markup": {"inline_keyboard": [[Button(card.button_text, url=card.url).as_json()]]},
+        "reply_markup": {"inline_keyboard": [[button_json(Button(card.button_text, url=card.url))]]},
     }

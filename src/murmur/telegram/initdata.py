@@ -29,22 +29,14 @@ from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
 from murmur.errors import UnauthorizedError
+from murmur.initdata_keys import PRODUCTION_PUBLIC_KEY
 
 __all__ = [
     "MAX_INIT_DATA_BYTES",
-    "PRODUCTION_PUBLIC_KEY",
-    "TEST_PUBLIC_KEY",
     "InitData",
     "WebAppUser",
     "validate",
-    "validate_init_data",
-    "validate_third_party",
 ]
-
-# Telegram's Ed25519 keys for third-party validation, as published in the Mini Apps docs
-# (#validating-data-for-third-party-use); checked against a Telegram-issued initData in the tests.
-PRODUCTION_PUBLIC_KEY = "e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"
-TEST_PUBLIC_KEY = "40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb7376eddf72ec"
 
 # Real initData is well under 1 KiB; the cap bounds the work an unauthenticated caller can cause.
 MAX_INIT_DATA_BYTES = 4096
@@ -112,35 +104,6 @@ def validate(
     _check_hash(fields, bot_token)
     if "signature" in fields or require_signature:
         _check_signature(fields, _bot_id_of(bot_token), public_key_hex)
-    return _build(fields, raw, now=now, max_age=max_age, max_future_skew=max_future_skew)
-
-
-def validate_init_data(
-    raw: str,
-    *,
-    bot_token: str,
-    now: float,
-    max_age: int = DEFAULT_MAX_AGE,
-    max_future_skew: int = DEFAULT_MAX_FUTURE_SKEW,
-) -> InitData:
-    """Check the `hash` (HMAC with the bot token), freshness and the user; return the parsed data."""
-    fields = _parse(raw)
-    _check_hash(fields, bot_token)
-    return _build(fields, raw, now=now, max_age=max_age, max_future_skew=max_future_skew)
-
-
-def validate_third_party(
-    raw: str,
-    *,
-    bot_id: int,
-    now: float,
-    public_key_hex: str = PRODUCTION_PUBLIC_KEY,
-    max_age: int = DEFAULT_MAX_AGE,
-    max_future_skew: int = DEFAULT_MAX_FUTURE_SKEW,
-) -> InitData:
-    """Check the Ed25519 `signature` (no bot token needed), freshness and the user."""
-    fields = _parse(raw)
-    _check_signature(fields, bot_id, public_key_hex)
     return _build(fields, raw, now=now, max_age=max_age, max_future_skew=max_future_skew)
 
 

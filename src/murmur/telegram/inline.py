@@ -18,7 +18,7 @@ from telegram import (
 from telegram.ext import ContextTypes
 
 from murmur import texts
-from murmur.sharing import ShareCard
+from murmur.ports import ShareCard
 
 if TYPE_CHECKING:
     from murmur.composition import Services

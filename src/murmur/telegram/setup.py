@@ -41,6 +41,7 @@ from typing import Any
 
 from murmur.config import DEFAULT_API_URL, SetupEnvironment
 from murmur.errors import MurmurError
+from murmur.store.parameters import read_parameters
 from murmur.telegram.gateway import BotApiPool, HttpGateway
 
 # Exactly the updates the bot's handlers consume (murmur.telegram.bot.build_application):
@@ -277,8 +278,6 @@ def _secret(value: str, param: str, region: str, names: tuple[str, str], what: s
         raise BotSetupError(f"set {names[0]}, or {names[1]} to the SSM parameter holding {what}")
     if not region:
         raise BotSetupError(f"set AWS_REGION (the stack's region) to read {what} from {param}")
-    from murmur.store.parameters import read_parameters
-
     try:
         return read_parameters([param], region)[param].strip()
     except Exception as error:  # botocore's many errors (credentials, access, missing parameter)

@@ -15,21 +15,24 @@ import json
 from typing import TYPE_CHECKING
 
 import urllib3
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from murmur.telegram.gateway import JSON_HEADERS
 
 if TYPE_CHECKING:
-    from telegram._utils.types import ODVInput
-
     from murmur.telegram.gateway import BotApiPool
 
 
-def _given(value: ODVInput[float], default: float) -> float | None:
-    """PTB passes DEFAULT_NONE for "not set by the caller": then the pool's own timeout applies."""
-    return default if isinstance(value, DefaultValue) else value
+def _given(value: object, default: float) -> float | None:
+    """A timeout as the caller set it (seconds, or None for none), or the pool's own when not set: PTB passes
+    `BaseRequest.DEFAULT_NONE` then, and documents the check as `parameter is BaseRequest.DEFAULT_NONE`.
+
+    Typed `object`, not PTB's `ODVInput[float]`: that alias (and `DefaultValue`) live in PTB's private
+    `telegram._utils`; the wider type still overrides `BaseRequest.do_request` soundly."""
+    if value is BaseRequest.DEFAULT_NONE:
+        return default
+    return value if value is None or isinstance(value, (int, float)) else default
 
 
 class PooledRequest(BaseRequest):
@@ -53,10 +56,10 @@ class PooledRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if request_data is not None and request_data.contains_files:
             # The bot sends text and buttons only; an upload would need multipart encoding.

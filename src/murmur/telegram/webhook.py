@@ -6,12 +6,17 @@ warm invocations (asyncio.run would close it)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from telegram import Update
+from telegram.error import BadRequest, NetworkError
+
 from murmur.store.dynamo import storage_errors
+from murmur.telegram.bot import build_application
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -32,8 +37,6 @@ def _reply(status: int, message: str = "") -> dict[str, Any]:
 def _retryable(exc: BaseException) -> bool:
     """Failures where Telegram's retry can help: storage, or the Bot API being unreachable. PTB's BadRequest
     is a NetworkError too, but a request Telegram refused is refused again on every retry."""
-    from telegram.error import BadRequest, NetworkError
-
     return isinstance(exc, (*storage_errors(), NetworkError)) and not isinstance(exc, BadRequest)
 
 
@@ -65,8 +68,6 @@ class Webhook:
 
     def application(self) -> Application[Any, Any, Any, Any, Any, Any]:
         if self._app is None:
-            from murmur.telegram.bot import build_application
-
             app = build_application(self.services, self.services.bot_token, self.services.settings.telegram_api_url)
             self.loop.run_until_complete(app.initialize())
             self._app = app
@@ -89,8 +90,6 @@ class Webhook:
         if len(body) > self.services.settings.limits.webhook_body_bytes:
             return _reply(413, "update too large")
         if event.get("isBase64Encoded"):
-            import base64
-
             body = base64.b64decode(body).decode("utf-8", "replace")
         try:
             data = json.loads(body)
@@ -114,8 +113,6 @@ class Webhook:
         return reply
 
     def _process(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
-        from telegram import Update
-
         app = self.application()
         failures: list[BaseException] = []
         app.bot_data["failures"] = failures

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import cards
+from murmur import cards, links
 from murmur.api.auth import person_of
 from murmur.api.schemas import CardOut, CardsOut, QuestionIn, success
 from murmur.composition import Services
 from murmur.models import User
-from murmur.telegram import links
 
 
 def cards_out(user: User, own_question: str | None, services: Services) -> CardsOut:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import notices
 from murmur.api.schemas import (
     MESSAGE_ID,
     CreditUnlockOut,
@@ -22,12 +20,9 @@ from murmur.api.schemas import (
     success,
 )
 from murmur.composition import Services
-from murmur.delivery import Delivery
-from murmur.errors import MurmurError, ReplyUndeliverableError
 from murmur.inbox import MessageView
 from murmur.models import TELEGRAM_GIFT_BADGE
 
-log = logging.getLogger(__name__)
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID, description="a message id")]
 Cursor = Annotated[str | None, Query(pattern=MESSAGE_ID, description="next_cursor of the previous page")]
 
@@ -85,18 +80,8 @@ def build(services: Services) -> APIGatewayHttpRouter:
         responses=success(DoneOut, 202, "sent to the sender"),
     )
     def reply(message_id: MessageId, body: ReplyIn) -> Response[DoneOut]:
-        message, text = services.inbox.reply_target(me(), message_id, body.text)
-        sender = services.repos.users.get(message.sender_id)
-        notice = notices.reply(sender.language_code if sender else None, message, text)
-        # Telegram busy or failing: the reply is owed (the outbox sends it later) and this answers 202 all
-        # the same. Refused for good (the sender blocked the bot): no reply can reach them, and the owner hears
-        # what they hear for a sender who erased their account (`Inbox.reply_target`): never which of the two.
-        if services.delivery.deliver(notice) is Delivery.REFUSED:
-            raise ReplyUndeliverableError()
-        try:
-            services.replies.keep(message, text)  # under the message, for the owner to see what they answered
-        except MurmurError as exc:  # on its way all the same: a 5xx now would make the retry send it twice
-            log.warning("reply sent but not kept on the message: %s", exc.code)
+        # 202 also when Telegram is busy: the reply is owed, and the outbox sends it later (`Replies.send`).
+        services.replies.send(me(), message_id, body.text)
         return Response(status_code=202, content_type="application/json", body=DoneOut(ok=True))
 
     @router.post(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import cards, catalog
+from murmur import cards
 from murmur.api.auth import person_of
 from murmur.api.routes.orders import invoice_out
 from murmur.api.schemas import (
@@ -23,7 +23,6 @@ from murmur.api.schemas import (
     success,
 )
 from murmur.composition import Services
-from murmur.inbox import clues_of, describe_clue
 
 log = logging.getLogger(__name__)
 Code = Annotated[str, Path(pattern=LINK_CODE, description="a personal link code")]
@@ -49,32 +48,20 @@ def build(services: Services) -> APIGatewayHttpRouter:
         responses=success(LinkPageOut),
     )
     def get_link(code: Code, card: CardId = None) -> LinkPageOut:
-        init = router.context["init"]
-        owner = services.inbox.link_owner(code)
-        me = person_of(init)
-        answered = cards.answering(card, owner.question)
-        settings = services.repos.users.get(owner.user_id)
+        page = services.link_pages.show(code, person_of(router.context["init"]), card)
         return LinkPageOut(
             code=code,
-            display_name=owner.first_name,
-            # The owner's own switch only: a ban must not show here (it would unmask whom a report got banned),
-            # and a banned owner's link takes messages as any other does (docs/anonymity.md, "Bans").
-            accepts_messages=bool(settings and settings.accepts_messages),
-            slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
-            daily_cap=settings.daily_cap if settings else 0,
-            is_self=owner.user_id == me.id,
-            hint_ladder=[describe_clue(c, me.language_code) for c in clues_of(me)],
-            gifts={kind: p.stars for kind, p in catalog.GIFTS.items() if kind},
-            card=CardPageOut(
-                id=answered.card,
-                emoji=cards.emoji_of(answered.card),
-                text=answered.question or cards.prompt(answered.card, me.language_code),
-            )
-            if answered
-            else None,
+            display_name=page.owner_name,
+            accepts_messages=page.accepts_messages,
+            slow_mode_seconds=page.slow_mode_seconds,
+            daily_cap=page.daily_cap,
+            is_self=page.is_self,
+            hint_ladder=page.hint_ladder,
+            gifts=page.gifts,
+            card=CardPageOut(id=page.card.id, emoji=page.card.emoji, text=page.card.text) if page.card else None,
             telegram_gifts=[
                 TelegramGiftOut(id=offer.gift.gift_id, emoji=offer.gift.emoji, stars=offer.stars)
-                for offer in services.real_gifts.listed()
+                for offer in page.telegram_gifts
             ],
         )
 
@@ -93,6 +80,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
             sender, code, body.text, body.show_nickname, key=idempotency_key or None, gift=gift, card=body.card
         )
         if sent.stored and not sent.replayed:  # a message waiting for its gift's payment is announced when paid
+            services.metrics.count("MessagesSent")  # the one waiting is counted when its payment stores it
             try:
                 # No Telegram call here: the cron tells the owner, with every message since, in one notice.
                 services.delivery.announce(sent.owner.user_id)

@@ -7,13 +7,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from murmur import invite_credits, texts
+from murmur import invite_credits, links, texts
 from murmur.api.auth import person_of
 from murmur.api.schemas import ErasureOut, InviteRulesOut, LinkOut, MeOut, PlanOut, SettingsIn, success
 from murmur.composition import Services
 from murmur.models import User
-from murmur.privacy import FINISHES_WITHIN_MINUTES, erase_user
-from murmur.telegram import links
+from murmur.privacy import FINISHES_WITHIN_MINUTES
 
 # Erasure stops this long before the invocation's end, to answer (the rest is the next call's or the cron's).
 ERASE_MARGIN_SECONDS = 3.0
@@ -96,8 +95,7 @@ def build(services: Services) -> APIGatewayHttpRouter:
     def delete_me() -> Response[ErasureOut]:
         person = person_of(router.context["init"])
         budget = erase_budget(router.lambda_context)
-        services.orders.stop_renewals(person.id)  # while the account is whole: nothing may charge it after
-        erased = erase_user(services.repos, person.id, services.clock.now(), budget)
+        erased = services.erasures.erase(person.id, budget)
         key = "deleted" if erased.done else "erasing"
         message = texts.text(key, person.language_code, minutes=FINISHES_WITHIN_MINUTES)
         return Response(

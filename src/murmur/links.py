@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from murmur import cards
 
 
@@ -20,6 +22,4 @@ def referral_link(bot_username: str, code: str) -> str:
 
 
 def share_url(link: str, text: str) -> str:
-    from urllib.parse import quote
-
     return f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}"
