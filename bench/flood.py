@@ -202,4 +202,3 @@ def run_flood(
         "units_per_send": units,
         "send_usd_per_million": round(send_usd * 1e6, 2),
     }
-

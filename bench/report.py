@@ -522,7 +522,7 @@ def _flood_section(fl: dict[str, Any]) -> list[str]:
             fl["send_usd_per_million"],
         ),
         "",
-        f"Cron ticks: {fl['cron_ticks']}. The owner's last notice: \"{fl['last_notice']}\"; still owed after the "
+        f'Cron ticks: {fl["cron_ticks"]}. The owner\'s last notice: "{fl["last_notice"]}"; still owed after the '
         f"last tick: {fl['owed_after_last_tick']}. Cold starts during the flood: {fl['cold_starts']}; throttled "
         f"for concurrency: {fl['throttled_by_concurrency']}; IAM denials: {fl['iam_denials']}. The send's cost "
         "per million: the API invocation at its measured p50 and memory, the HTTP API request, the capacity "

@@ -247,4 +247,3 @@ def test_without_inline_mode_the_setup_warns_with_the_botfather_step_and_still_s
     with FakeBotApi(supports_inline_queries=True) as inline_on:
         assert setup.main([], environment(inline_on)) == 0
     assert "/setinline" not in capsys.readouterr().err
-

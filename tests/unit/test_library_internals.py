@@ -86,6 +86,7 @@ def test_botocore_is_the_version_its_loader_was_checked_with() -> None:
 
 def test_botocore_asks_the_loader_which_services_exist_before_loading_a_model() -> None:
     """The loader's one override is what botocore consults: a loader that lists nothing loads nothing."""
+
     class NoServices(botocore.loaders.Loader):
         def list_available_services(self, type_name: str) -> list[str]:
             return []
