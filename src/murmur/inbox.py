@@ -436,8 +436,14 @@ class Inbox:
             ops.append(self.repos.state.slow_mode_op(owner_id, message.pseudonym, int(now), until).failing_with(slow))
         day = int(now) // DAY_SECONDS
         if not settings.daily_cap:
-            shard = random.randrange(SHARDS)
-            self.repos.tx.write([*ops, self.repos.tallies.count_op(owner_id, shard, day, None).failing_with(capped)])
+            # A shard picked at random for each try: a conflict on one (another send counted there at that very
+            # moment) sends the retry to another, so a popular inbox's sends spread out instead of queueing.
+            self.repos.tx.write_each_try(
+                lambda: [
+                    *ops,
+                    self.repos.tallies.count_op(owner_id, random.randrange(SHARDS), day, None).failing_with(capped),
+                ]
+            )
             return
         # A daily cap: each shard takes its share of it; a full shard sends the message to another, and only
         # when every share is taken is the inbox full for today (exact: the shares add up to the cap).

@@ -137,10 +137,17 @@ class Transactions:
             yield time.monotonic() < deadline
 
     def write(self, ops: Sequence[Op], token: str | None = None) -> None:
-        kwargs: dict[str, Any] = {"TransactItems": [op.request for op in ops]}
-        if token:
-            kwargs["ClientRequestToken"] = token
+        self.write_each_try(lambda: ops, token)
+
+    def write_each_try(self, build: Callable[[], Sequence[Op]], token: str | None = None) -> None:
+        """The transaction `build` makes, made afresh for each try: after a TransactionConflict, a write that may
+        go to any of several items (a tally shard picked at random) picks again instead of waiting its turn at
+        the one it collided on."""
         for attempt, may_retry in enumerate(self._attempts()):
+            ops = build()
+            kwargs: dict[str, Any] = {"TransactItems": [op.request for op in ops]}
+            if token:
+                kwargs["ClientRequestToken"] = token
             try:
                 self.client.transact_write_items(**kwargs)
                 return
