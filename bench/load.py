@@ -91,7 +91,7 @@ def owed_keys(stack: LocalStack, chat_id: int) -> list[dict[str, Any]]:
         client.close()
 
 
-def _remove(stack: LocalStack, keys: list[dict[str, Any]]) -> None:
+def remove(stack: LocalStack, keys: list[dict[str, Any]]) -> None:
     client = stack.dynamodb_client()
     try:
         for key in keys:
@@ -275,7 +275,7 @@ def _deliver_owed(stack: LocalStack, world: World, recipient: int, owed: int) ->
     tick_s = time.perf_counter() - started
     sent = [c for c in stack.bot_api.calls("sendMessage", chat_id=recipient) if c.ok]
     left = owed_keys(stack, recipient)
-    _remove(stack, left)
+    remove(stack, left)
     return {
         "owed_before_tick": owed,
         "tick_sent": len(sent),
