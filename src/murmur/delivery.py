@@ -336,17 +336,25 @@ class NoticeDelivery:
             if not self.outbox.settle_announcement(held, now):
                 self.outbox.postpone(held, now)
             return Delivery.CURRENT
+        sent = self._send_held(held, notice, pacer)
+        if sent is None:
+            return Delivery.OWED
+        quiet_until = int(self.clock.now()) + ANNOUNCE_INTERVAL_SECONDS
+        if not self.outbox.settle_announcement(held, quiet_until):
+            self.outbox.postpone(held, quiet_until)  # newer messages: the follow-up comes after the interval
+        return Delivery.SENT if sent else Delivery.REFUSED
+
+    def _send_held(self, held: OwedNotice, notice: Notice, pacer: Pacer) -> bool | None:
+        """Send a held item's notice (an announcement, a digest) now: whether Telegram took it, or None when it
+        could not take it now (the item is due again after its retry_after, and the pacer honours it)."""
         try:
             sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
         except TelegramUnavailableError as exc:
             pacer.not_taken(held.chat_id, exc)
             self.outbox.postpone(held, int(self.clock.now()) + retry_delay(exc, held.attempts))
-            return Delivery.OWED
+            return None
         pacer.sent()
-        quiet_until = int(self.clock.now()) + ANNOUNCE_INTERVAL_SECONDS
-        if not self.outbox.settle_announcement(held, quiet_until):
-            self.outbox.postpone(held, quiet_until)  # newer messages: the follow-up comes after the interval
-        return Delivery.SENT if sent else Delivery.REFUSED
+        return bool(sent)
 
     def _deliver_report_digest(self, held: OwedNotice, pacer: Pacer) -> Delivery:
         """An admin's digest of the reports since the last one (`held.seq` of them), written now; never sooner
@@ -359,12 +367,8 @@ class NoticeDelivery:
         if notice is None:  # every one of them decided already: nothing to ask the admin
             self.outbox.settle_report_digest(held, now)
             return Delivery.CURRENT
-        try:
-            sent = self.gateway.send_message(notice.chat_id, notice.text, notice.buttons)
-        except TelegramUnavailableError as exc:
-            pacer.not_taken(held.chat_id, exc)
-            self.outbox.postpone(held, int(self.clock.now()) + retry_delay(exc, held.attempts))
+        sent = self._send_held(held, notice, pacer)
+        if sent is None:
             return Delivery.OWED
-        pacer.sent()
         self.outbox.settle_report_digest(held, int(self.clock.now()) + REPORT_DIGEST_INTERVAL_SECONDS)
         return Delivery.SENT if sent else Delivery.REFUSED
